@@ -1,0 +1,42 @@
+"""Access to the golden fixtures made with the official fla 0.6.0 (see shared/golden/README.md)."""
+import os
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import torch
+
+FIXTURE_SET = Path("fla-0.6.0") / "dev"
+
+# Bounds from shared/golden/README.md, keyed by (what is compared, dtype myfla runs in).
+TOLERANCES: Dict[str, Dict[torch.dtype, float]] = {
+    "op_vs_triton": {torch.float64: 1e-4, torch.float32: 1e-3},
+    "op_vs_fp64": {torch.float64: 1e-8, torch.float32: 1e-3},
+    "layer_vs_triton": {torch.float64: 1e-3, torch.float32: 2e-3},
+    "layer_vs_fp64": {torch.float64: 1e-8, torch.float32: 1e-3},
+}
+
+
+def golden_dir() -> Optional[Path]:
+    """The fixture folder: ``$MYFLA_GOLDEN_DIR`` if set, else ``../shared/golden`` beside the repo."""
+    env = os.environ.get("MYFLA_GOLDEN_DIR")
+    root = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "golden"
+    folder = root / FIXTURE_SET
+    return folder if folder.is_dir() else None
+
+
+def fixture_paths(*prefixes: str) -> List[Path]:
+    """Every ``.pt`` fixture whose file name starts with one of ``prefixes`` (sorted)."""
+    folder = golden_dir()
+    if folder is None:
+        return []
+    return sorted(p for p in folder.glob("*.pt") if p.name.startswith(prefixes))
+
+
+def load(path: Path) -> dict:
+    return torch.load(path, weights_only=True, map_location="cpu")
+
+
+def rel_err(mine: torch.Tensor, ref: torch.Tensor) -> float:
+    """``||mine - ref|| / ||ref||`` over the whole tensor, in float64."""
+    mine, ref = mine.detach().double(), ref.detach().double()
+    return ((mine - ref).norm() / ref.norm().clamp_min(1e-300)).item()
