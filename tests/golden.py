@@ -40,3 +40,19 @@ def rel_err(mine: torch.Tensor, ref: torch.Tensor) -> float:
     """``||mine - ref|| / ||ref||`` over the whole tensor, in float64."""
     mine, ref = mine.detach().double(), ref.detach().double()
     return ((mine - ref).norm() / ref.norm().clamp_min(1e-300)).item()
+
+
+def cases(predicate) -> List[Path]:
+    """Fixture files whose contents satisfy ``predicate(case_dict)``; read at collection time."""
+    return [path for path in fixture_paths("") if predicate(load(path))]
+
+
+def cast_tree(x, dtype: torch.dtype):
+    """Floating tensors in nested dicts/lists/tuples cast to ``dtype``; everything else as is."""
+    if isinstance(x, torch.Tensor):
+        return x.to(dtype) if x.is_floating_point() else x
+    if isinstance(x, dict):
+        return {k: cast_tree(v, dtype) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return type(x)(cast_tree(v, dtype) for v in x)
+    return x

@@ -1,0 +1,105 @@
+"""The gated delta rule in canonical form: chunked (WY representation) and token by token.
+
+Canonical inputs are head-first and share one floating dtype, with as many key heads as value
+heads (grouped heads are expanded by the caller):
+``q, k: [B, H, T, K]``, ``v: [B, H, T, V]``, ``g: [B, H, T]`` log decays, ``beta: [B, H, T]``,
+``initial_state: [B, H, K, V]`` (key-first). Each step computes
+
+    S_t = a_t S_{t-1} + k_t u_t^T,   u_t = beta_t (v_t - a_t S_{t-1}^T k_t),   o_t = scale S_t^T q_t
+
+with ``a_t = exp(g_t)``. A step with ``k_t = 0``, ``beta_t = 0`` and ``g_t = 0`` leaves the
+state unchanged: padding made of such steps is exact.
+"""
+from typing import Optional, Tuple
+
+import torch
+
+from .chunk import decay_matrix, merge_chunks, split_chunks
+
+
+def chunk_delta_rule(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    g: torch.Tensor,
+    beta: torch.Tensor,
+    scale: float,
+    initial_state: Optional[torch.Tensor],
+    chunk_size: int = 64,
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Chunked gated delta rule; returns ``o: [B, H, T, V]`` and the final state ``[B, H, K, V]``.
+
+    Inside a chunk starting from state ``S``, with ``G_i`` the cumulative log decay, the
+    corrected values satisfy ``(I + A) u = beta * v - beta * exp(G) * k S`` where
+    ``A_ij = beta_i exp(G_i - G_j) k_i.k_j`` for ``j < i``. One unit-triangular solve per chunk
+    gives ``u = U - W S`` (the WY/UT form); only the state is carried from chunk to chunk.
+    """
+    batch, heads, seq_len, key_dim = k.shape
+    value_dim = v.shape[-1]
+    q, k, v, g, beta = (split_chunks(x, chunk_size) for x in (q, k, v, g, beta))
+    g_cum = g.cumsum(-1)                                       # [B, H, NT, C]
+    decay_to_end = (g_cum[..., -1:] - g_cum).exp()             # exp(G_C - G_i)
+
+    # WY representation, for all chunks at once.
+    gram = (k @ k.transpose(-1, -2)) * decay_matrix(g_cum, strict=True)
+    rhs = torch.cat([v, k * g_cum.exp().unsqueeze(-1)], dim=-1) * beta.unsqueeze(-1)
+    solved = torch.linalg.solve_triangular(
+        beta.unsqueeze(-1) * gram, rhs, upper=False, unitriangular=True
+    )
+    u_local, w = solved.split([value_dim, key_dim], dim=-1)     # u = u_local - w @ S
+
+    # The only sequential part: carry the state across chunks.
+    state = initial_state
+    if state is None:
+        state = k.new_zeros(batch, heads, key_dim, value_dim)
+    chunk_states, corrected = [], []
+    for n in range(q.shape[2]):
+        u = u_local[:, :, n] - w[:, :, n] @ state
+        chunk_states.append(state)
+        corrected.append(u)
+        state = (g_cum[:, :, n, -1, None, None].exp() * state
+                 + (k[:, :, n] * decay_to_end[:, :, n].unsqueeze(-1)).transpose(-1, -2) @ u)
+    starts = torch.stack(chunk_states, dim=2)                  # [B, H, NT, K, V]
+    u = torch.stack(corrected, dim=2)                          # [B, H, NT, C, V]
+
+    attn = (q @ k.transpose(-1, -2)) * decay_matrix(g_cum)
+    o = (q * g_cum.exp().unsqueeze(-1)) @ starts + attn @ u
+    return merge_chunks(o * scale, seq_len), state
+
+
+def recurrent_delta_rule(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    beta: torch.Tensor,
+    scale: float,
+    initial_state: Optional[torch.Tensor],
+    g: Optional[torch.Tensor] = None,
+    gk: Optional[torch.Tensor] = None,
+    gv: Optional[torch.Tensor] = None,
+) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Token-by-token gated delta rule; returns ``o: [B, H, T, V]`` and the final state.
+
+    Decays may be per head (``g: [B, H, T]``), per key (``gk: [B, H, T, K]``) or per value
+    (``gv: [B, H, T, V]``), and ``beta`` per head ``[B, H, T]`` or per value ``[B, H, T, V]``.
+    """
+    batch, heads, seq_len, key_dim = k.shape
+    state = initial_state
+    if state is None:
+        state = k.new_zeros(batch, heads, key_dim, v.shape[-1])
+    if beta.dim() == 3:
+        beta = beta.unsqueeze(-1)
+    q = q * scale
+    outputs = []
+    for t in range(seq_len):
+        if g is not None:
+            state = state * g[:, :, t, None, None].exp()
+        if gk is not None:
+            state = state * gk[:, :, t, :, None].exp()
+        if gv is not None:
+            state = state * gv[:, :, t, None, :].exp()
+        k_t = k[:, :, t]
+        u = beta[:, :, t] * (v[:, :, t] - (k_t.unsqueeze(-2) @ state).squeeze(-2))
+        state = state + k_t.unsqueeze(-1) * u.unsqueeze(-2)
+        outputs.append((q[:, :, t].unsqueeze(-2) @ state).squeeze(-2))
+    return torch.stack(outputs, dim=2), state

@@ -1,0 +1,74 @@
+"""``chunk_gated_delta_rule``: the gated delta rule computed chunk by chunk (training, prefill)."""
+import functools
+from typing import Optional, Tuple
+
+import torch
+
+from myfla.ops.common.delta_rule import chunk_delta_rule
+
+from .inputs import pop_options, run_gated_delta_rule
+
+CHUNK_SIZES = (16, 32, 64)
+
+
+def chunk_gated_delta_rule(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    g: torch.Tensor,
+    beta: torch.Tensor,
+    scale: Optional[float] = None,
+    initial_state: Optional[torch.Tensor] = None,
+    output_final_state: bool = False,
+    use_qk_l2norm_in_kernel: bool = False,
+    use_beta_sigmoid_in_kernel: bool = False,
+    allow_neg_eigval: bool = False,
+    state_v_first: bool = False,
+    cu_seqlens: Optional[torch.Tensor] = None,
+    cu_seqlens_cpu: Optional[torch.Tensor] = None,
+    chunk_indices: Optional[torch.Tensor] = None,
+    cp_context: object = None,
+    **kwargs,
+) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """Gated delta rule over chunks of ``chunk_size`` (16, 32 or 64; default 64) tokens.
+
+    Args:
+        q, k: ``[B, T, H, K]``; v: ``[B, T, HV, V]`` (grouped value heads when ``HV > H``).
+        g: ``[B, T, HV]`` log decays, or the raw gate when ``use_gate_in_kernel=True`` (then
+            ``g = -exp(A_log) * softplus(g + dt_bias)`` with ``A_log``, ``dt_bias`` of shape ``[HV]``).
+        beta: ``[B, T, HV]``; logits when ``use_beta_sigmoid_in_kernel`` (times 2 with
+            ``allow_neg_eigval``).
+        initial_state: ``[N, HV, K, V]`` (``[N, HV, V, K]`` with ``state_v_first``), ``N`` the
+            batch size or the number of packed sequences in ``cu_seqlens``.
+    Returns:
+        ``o: [B, T, HV, V]`` and the final state (layout as ``initial_state``) or ``None``.
+    ``cu_seqlens_cpu`` and ``chunk_indices`` are accepted for fla compatibility and not needed.
+    """
+    if cp_context is not None:
+        raise NotImplementedError("cp_context (context parallelism) is not supported by myfla")
+    state_v_first, options = pop_options(
+        kwargs, state_v_first, ("chunk_size", "use_gate_in_kernel", "A_log", "dt_bias"))
+    chunk_size = options.get("chunk_size", 64)
+    if chunk_size not in CHUNK_SIZES:
+        raise ValueError(f"chunk_size must be one of {CHUNK_SIZES}, got {chunk_size}")
+    if g is None:
+        raise ValueError("g must be a [B, T, HV] tensor of log decays (or raw gates), got None")
+    if beta is None:
+        raise ValueError("beta must be a [B, T, HV] tensor, got None")
+    if beta.dim() != 3:
+        raise ValueError(f"beta must have shape [B, T, HV], got {list(beta.shape)}")
+    return run_gated_delta_rule(
+        functools.partial(chunk_delta_rule, chunk_size=chunk_size),
+        q, k, v, g, beta, scale, initial_state, output_final_state,
+        use_qk_l2norm_in_kernel=use_qk_l2norm_in_kernel,
+        use_beta_sigmoid_in_kernel=use_beta_sigmoid_in_kernel,
+        allow_neg_eigval=allow_neg_eigval,
+        use_gate_in_kernel=bool(options.get("use_gate_in_kernel", False)),
+        A_log=options.get("A_log"),
+        dt_bias=options.get("dt_bias"),
+        state_v_first=state_v_first,
+        cu_seqlens=cu_seqlens,
+    )
+
+
+chunk_gdn = chunk_gated_delta_rule
