@@ -27,4 +27,4 @@ def decay_matrix(g_cum: torch.Tensor, strict: bool = False) -> torch.Tensor:
     keep = torch.ones(size, size, dtype=torch.bool, device=g_cum.device).tril(-1 if strict else 0)
     diff = g_cum.unsqueeze(-1) - g_cum.unsqueeze(-2)
     # Mask before exp: above the diagonal the difference is positive and may overflow.
-    return diff.masked_fill(~keep, float("-inf")).exp()
+    return diff.masked_fill_(~keep, float("-inf")).exp_()

@@ -35,35 +35,34 @@ def chunk_delta_rule(
     gives ``u = U - W S`` (the WY/UT form); only the state is carried from chunk to chunk.
     """
     batch, heads, seq_len, key_dim = k.shape
-    value_dim = v.shape[-1]
     q, k, v, g, beta = (split_chunks(x, chunk_size) for x in (q, k, v, g, beta))
     g_cum = g.cumsum(-1)                                       # [B, H, NT, C]
-    decay_to_end = (g_cum[..., -1:] - g_cum).exp()             # exp(G_C - G_i)
+    decay = decay_matrix(g_cum)                                # exp(G_i - G_j), j <= i
 
-    # WY representation, for all chunks at once.
-    gram = (k @ k.transpose(-1, -2)) * decay_matrix(g_cum, strict=True)
-    rhs = torch.cat([v, k * g_cum.exp().unsqueeze(-1)], dim=-1) * beta.unsqueeze(-1)
-    solved = torch.linalg.solve_triangular(
-        beta.unsqueeze(-1) * gram, rhs, upper=False, unitriangular=True
-    )
-    u_local, w = solved.split([value_dim, key_dim], dim=-1)     # u = u_local - w @ S
+    # WY representation, for all chunks at once: T = (I + A)^-1, u = T beta v - T beta exp(G) k S.
+    beta_gram = (k @ k.transpose(-1, -2) * decay * beta.unsqueeze(-1)).tril(-1)
+    identity = torch.eye(chunk_size, dtype=k.dtype, device=k.device)
+    inverse = torch.linalg.solve_triangular(beta_gram, identity.expand_as(beta_gram),
+                                            upper=False, unitriangular=True)
+    u_local = inverse @ (v * beta.unsqueeze(-1))
+    w = inverse @ (k * (beta * g_cum.exp()).unsqueeze(-1))
+    k_to_end = k * (g_cum[..., -1:] - g_cum).exp().unsqueeze(-1)   # k_i exp(G_C - G_i)
 
     # The only sequential part: carry the state across chunks.
     state = initial_state
     if state is None:
-        state = k.new_zeros(batch, heads, key_dim, value_dim)
+        state = k.new_zeros(batch, heads, key_dim, v.shape[-1])
     chunk_states, corrected = [], []
     for n in range(q.shape[2]):
         u = u_local[:, :, n] - w[:, :, n] @ state
         chunk_states.append(state)
         corrected.append(u)
         state = (g_cum[:, :, n, -1, None, None].exp() * state
-                 + (k[:, :, n] * decay_to_end[:, :, n].unsqueeze(-1)).transpose(-1, -2) @ u)
+                 + k_to_end[:, :, n].transpose(-1, -2) @ u)
     starts = torch.stack(chunk_states, dim=2)                  # [B, H, NT, K, V]
     u = torch.stack(corrected, dim=2)                          # [B, H, NT, C, V]
 
-    attn = (q @ k.transpose(-1, -2)) * decay_matrix(g_cum)
-    o = (q * g_cum.exp().unsqueeze(-1)) @ starts + attn @ u
+    o = (q * g_cum.exp().unsqueeze(-1)) @ starts + (q @ k.transpose(-1, -2) * decay) @ u
     return merge_chunks(o * scale, seq_len), state
 
 
