@@ -1,0 +1,1 @@
+"""Sequence-mixing layers (fla.layers)."""

@@ -1,0 +1,239 @@
+"""Padding helpers and per-layer cache access shared by the layers (fla.layers.utils).
+
+A ``[B, T]`` attention mask (1 = token, 0 = padding) turns padded ``[B, T, ...]`` tensors into
+packed ``[total, ...]`` ones (tokens in row-major order) plus ``cu_seqlens [B + 1]`` (int32) for
+the varlen ops, and back.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from myfla.modules._common import check_tensor
+
+
+def _check_indices(indices: Any) -> None:
+    check_tensor(indices, "indices")
+    if indices.dim() != 1 or indices.dtype.is_floating_point or indices.dtype == torch.bool:
+        raise ValueError(
+            f"indices must be a 1-D integer tensor, got {indices.dtype} {tuple(indices.shape)}"
+        )
+
+
+def _check_mask(attention_mask: Any) -> None:
+    check_tensor(attention_mask, "attention_mask")
+    if attention_mask.dim() != 2:
+        raise ValueError(
+            "attention_mask must be a [batch_size, seq_len] 0/1 padding mask, "
+            f"got shape {tuple(attention_mask.shape)}"
+        )
+
+
+def index_first_axis(x: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
+    """Rows ``x[indices]`` of ``x [N, ...]`` -> ``[len(indices), ...]``; differentiable in ``x``."""
+    check_tensor(x, "x")
+    _check_indices(indices)
+    return x.index_select(0, indices)
+
+
+def index_put_first_axis(
+    x: torch.Tensor, indices: torch.Tensor, first_axis_dim: int
+) -> torch.Tensor:
+    """Zeros ``[first_axis_dim, ...]`` with ``x [len(indices), ...]`` written at rows ``indices``.
+
+    Differentiable in ``x``; ``indices`` must not repeat.
+    """
+    check_tensor(x, "x")
+    _check_indices(indices)
+    if indices.shape[0] != x.shape[0]:
+        raise ValueError(
+            f"indices must have one entry per row of x ({x.shape[0]}), got {indices.shape[0]}"
+        )
+    out = x.new_zeros((first_axis_dim,) + tuple(x.shape[1:]))
+    return out.index_copy(0, indices, x)
+
+
+def _lens_and_cu_seqlens(attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    lens = attention_mask.sum(-1, dtype=torch.int32)
+    return lens, F.pad(lens.cumsum(0, dtype=torch.int32), (1, 0))
+
+
+def get_unpad_data(attention_mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, int]:
+    """``(indices [total], cu_seqlens [B + 1] int32, max_seqlen)`` of a ``[B, T]`` padding mask.
+
+    ``indices`` are the flat positions ``b * T + t`` of the tokens.
+    """
+    _check_mask(attention_mask)
+    lens, cu_seqlens = _lens_and_cu_seqlens(attention_mask)
+    indices = torch.nonzero(attention_mask.flatten(), as_tuple=False).flatten()
+    return indices, cu_seqlens, int(lens.max().item())
+
+
+def get_unpad_indices_and_cu(
+    attention_mask: torch.Tensor,
+    q_len: int | None = None,
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """``(indices, cu_seqlens)`` of the last ``q_len`` columns of ``attention_mask [B, T]``."""
+    _check_mask(attention_mask)
+    if q_len is not None and q_len != attention_mask.shape[-1]:
+        if not 0 < q_len <= attention_mask.shape[-1]:
+            raise ValueError(
+                f"q_len must be in [1, {attention_mask.shape[-1]}] (the mask length), got {q_len}"
+            )
+        attention_mask = attention_mask[:, -q_len:]
+    indices, cu_seqlens, _ = get_unpad_data(attention_mask)
+    return indices, cu_seqlens
+
+
+def unpad_hidden_states(
+    hidden_states: torch.Tensor,
+    cu_seqlens: torch.LongTensor | None,
+    attention_mask: torch.Tensor | None,
+    q_len: int,
+) -> tuple[torch.Tensor, torch.Tensor | None, torch.LongTensor | None]:
+    """Pack ``hidden_states [B, q_len, ...]`` by ``attention_mask`` unless ``cu_seqlens`` is given.
+
+    Returns ``(hidden_states, indices, cu_seqlens)``: packed ``[1, total, ...]`` with the token
+    indices and offsets of the mask's last ``q_len`` columns; or the input unchanged, ``None``
+    and the given ``cu_seqlens`` when ``cu_seqlens`` is given or there is no mask.
+    """
+    if cu_seqlens is not None or attention_mask is None:
+        return hidden_states, None, cu_seqlens
+    check_tensor(hidden_states, "hidden_states", min_dim=2)
+    if tuple(hidden_states.shape[:2]) != (attention_mask.shape[0], q_len):
+        raise ValueError(
+            f"hidden_states must be [B, q_len, ...] = [{attention_mask.shape[0]}, {q_len}, ...], "
+            f"got {tuple(hidden_states.shape)}"
+        )
+    indices, cu_seqlens = get_unpad_indices_and_cu(attention_mask, q_len)
+    flat = hidden_states.reshape((-1,) + tuple(hidden_states.shape[2:]))
+    return index_first_axis(flat, indices).unsqueeze(0), indices, cu_seqlens
+
+
+def pad_input(
+    hidden_states: torch.Tensor,
+    indices: torch.LongTensor,
+    batch_size: int,
+    seq_len: int,
+) -> torch.Tensor:
+    """Packed ``[total, ...]`` back to ``[batch_size, seq_len, ...]`` with zeros at padding."""
+    out = index_put_first_axis(hidden_states, indices, batch_size * seq_len)
+    return out.reshape((batch_size, seq_len) + tuple(out.shape[1:]))
+
+
+def repad_hidden_states(
+    hidden_states: torch.Tensor,
+    indices: torch.Tensor | None,
+    batch_size: int,
+    q_len: int,
+) -> torch.Tensor:
+    """Inverse of :func:`unpad_hidden_states`: ``[1, total, ...]`` -> ``[B, q_len, ...]``.
+
+    Returns ``hidden_states`` unchanged when ``indices`` is ``None``.
+    """
+    if indices is None:
+        return hidden_states
+    check_tensor(hidden_states, "hidden_states", min_dim=2)
+    if hidden_states.shape[0] != 1:
+        raise ValueError(
+            f"hidden_states must be packed [1, total, ...], got {tuple(hidden_states.shape)}"
+        )
+    return pad_input(hidden_states.squeeze(0), indices, batch_size, q_len)
+
+
+def unpad_input(
+    q: torch.Tensor | tuple[torch.Tensor, ...],
+    states: tuple[torch.Tensor, ...],
+    attention_mask: torch.Tensor,
+    q_len: int,
+    keepdim: bool = False,
+):
+    """Pack queries and key/value-like states by ``attention_mask [B, T]`` (flash-attn style).
+
+    Args:
+        q: ``[B, q_len, ...]`` or a tuple of such; ``q_len`` must be ``T`` (prefill) or 1 (decode).
+        states: tuple of ``[B, T, ...]``.
+        keepdim: keep a leading batch dim of 1 on the packed tensors.
+
+    Returns:
+        ``(q, states, indices_q, (cu_seqlens_q, cu_seqlens_k), (max_seqlen_q, max_seqlen_k))``,
+        with ``q`` and ``states`` packed to ``[total, ...]`` (``q`` a tuple if given as one).
+    """
+    indices_k, cu_seqlens_k, max_seqlen_k = get_unpad_data(attention_mask)
+    batch_size, seq_len = states[0].shape[:2]
+    states = tuple(
+        index_first_axis(s.reshape((-1,) + tuple(s.shape[2:])), indices_k) for s in states
+    )
+    is_tensor = isinstance(q, torch.Tensor)
+    queries = (q,) if is_tensor else tuple(q)
+    if q_len == seq_len:
+        queries = tuple(
+            index_first_axis(t.reshape((-1,) + tuple(t.shape[2:])), indices_k) for t in queries
+        )
+        indices_q, cu_seqlens_q, max_seqlen_q = indices_k, cu_seqlens_k, max_seqlen_k
+    elif q_len == 1:
+        cu_seqlens_q = torch.arange(batch_size + 1, dtype=torch.int32, device=queries[0].device)
+        indices_q, max_seqlen_q = cu_seqlens_q[:-1], 1
+        queries = tuple(t.squeeze(1) for t in queries)
+    else:
+        raise NotImplementedError(
+            f"unpad_input supports q_len == seq_len (prefill) or q_len == 1 (decode), "
+            f"got q_len={q_len}, seq_len={seq_len}"
+        )
+    if keepdim:
+        queries = tuple(t.unsqueeze(0) for t in queries)
+        states = tuple(s.unsqueeze(0) for s in states)
+    return (
+        queries[0] if is_tensor else queries,
+        states,
+        indices_q,
+        (cu_seqlens_q, cu_seqlens_k),
+        (max_seqlen_q, max_seqlen_k),
+    )
+
+
+def require_cache_layer_idx(module: nn.Module, past_key_values: Any) -> int | None:
+    """``module.layer_idx``; a ``ValueError`` if a cache is given but the layer has no index."""
+    layer_idx = getattr(module, "layer_idx", None)
+    if past_key_values is not None and layer_idx is None:
+        raise ValueError(
+            f"{type(module).__name__} needs layer_idx when past_key_values is given; "
+            "construct it with layer_idx=<its position in the model>"
+        )
+    return layer_idx
+
+
+def get_layer_cache(module: nn.Module, past_key_values: Any) -> dict[str, Any] | None:
+    """The layer's state dict in ``past_key_values``, or ``None`` (no cache / layer not stored)."""
+    layer_idx = require_cache_layer_idx(module, past_key_values)
+    if past_key_values is not None and len(past_key_values) > layer_idx:
+        return past_key_values[layer_idx]
+    return None
+
+
+def update_layer_cache(
+    module: nn.Module, past_key_values: Any, **kwargs: Any
+) -> dict[str, Any] | None:
+    """``past_key_values.update(layer_idx=module.layer_idx, **kwargs)``; ``None`` without cache."""
+    layer_idx = require_cache_layer_idx(module, past_key_values)
+    if past_key_values is not None:
+        return past_key_values.update(layer_idx=layer_idx, **kwargs)
+    return None
+
+
+__all__ = [
+    "get_layer_cache",
+    "get_unpad_data",
+    "get_unpad_indices_and_cu",
+    "index_first_axis",
+    "index_put_first_axis",
+    "pad_input",
+    "repad_hidden_states",
+    "require_cache_layer_idx",
+    "unpad_hidden_states",
+    "unpad_input",
+    "update_layer_cache",
+]

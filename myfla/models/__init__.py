@@ -1,0 +1,4 @@
+"""Model-level utilities (fla.models): the per-layer inference cache."""
+from myfla.models.utils import Cache, FLACache, FLALayer
+
+__all__ = ["Cache", "FLACache", "FLALayer"]

@@ -1,0 +1,165 @@
+"""LayerNorm, RMSNorm and GroupNorm with an optional fused residual add (fla.modules.layernorm).
+
+All forms share one contract, fla's: ``h = x + residual`` (in float32, or float64 for float64
+input), ``y = norm(h) * weight + bias`` cast to ``x.dtype``; with ``prenorm=True`` they return
+``(y, residual_out)`` where ``residual_out`` is ``h`` in ``residual.dtype`` (or ``x`` itself when no
+residual is given, cast to float32 if ``residual_in_fp32``).
+"""
+from __future__ import annotations
+
+from typing import Tuple, Union
+
+import torch
+
+from myfla.modules._common import (
+    AffineNorm,
+    add_residual,
+    check_hidden_size,
+    check_norm_args,
+    normalize,
+)
+
+NormOutput = Union[torch.Tensor, Tuple[torch.Tensor, torch.Tensor]]
+
+
+def group_norm(
+    x: torch.Tensor,
+    weight: torch.Tensor | None,
+    bias: torch.Tensor | None,
+    residual: torch.Tensor | None = None,
+    eps: float = 1e-5,
+    prenorm: bool = False,
+    residual_in_fp32: bool = False,
+    is_rms_norm: bool = False,
+    num_groups: int = 1,
+) -> NormOutput:
+    """Norm of ``x [..., D]`` within ``num_groups`` contiguous slices of D; ``weight, bias [D]``."""
+    check_norm_args(x, weight, bias, residual, num_groups)
+    h, residual_out = add_residual(x, residual, residual_in_fp32)
+    y = normalize(h, weight, bias, eps, is_rms_norm, num_groups).to(x.dtype)
+    return (y, residual_out) if prenorm else y
+
+
+def layer_norm(
+    x: torch.Tensor,
+    weight: torch.Tensor | None,
+    bias: torch.Tensor | None,
+    residual: torch.Tensor | None = None,
+    eps: float = 1e-5,
+    prenorm: bool = False,
+    residual_in_fp32: bool = False,
+    is_rms_norm: bool = False,
+) -> NormOutput:
+    """LayerNorm (or RMSNorm with ``is_rms_norm``) of ``x [..., D]`` over the last dim."""
+    return group_norm(x, weight, bias, residual, eps, prenorm, residual_in_fp32, is_rms_norm)
+
+
+def rms_norm(
+    x: torch.Tensor,
+    weight: torch.Tensor | None,
+    bias: torch.Tensor | None,
+    residual: torch.Tensor | None = None,
+    eps: float = 1e-5,
+    prenorm: bool = False,
+    residual_in_fp32: bool = False,
+) -> NormOutput:
+    """RMSNorm of ``x [..., D]``: ``x / sqrt(mean(x^2) + eps) * weight + bias``."""
+    return group_norm(x, weight, bias, residual, eps, prenorm, residual_in_fp32, is_rms_norm=True)
+
+
+class LayerNorm(AffineNorm):
+    """LayerNorm over the last dim; ``forward(x [..., hidden_size])`` -> same shape and dtype."""
+
+    def __init__(
+        self,
+        hidden_size: int,
+        elementwise_affine: bool = True,
+        bias: bool = False,
+        eps: float = 1e-5,
+        device: torch.device | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__(hidden_size, elementwise_affine, bias, eps, device, dtype)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        residual: torch.Tensor | None = None,
+        prenorm: bool = False,
+        residual_in_fp32: bool = False,
+    ) -> NormOutput:
+        check_hidden_size(x, self.hidden_size)
+        return layer_norm(x, self.weight, self.bias, residual, self.eps, prenorm, residual_in_fp32)
+
+
+class RMSNorm(AffineNorm):
+    """RMSNorm over the last dim; ``forward(x [..., hidden_size])`` -> same shape and dtype."""
+
+    def __init__(
+        self,
+        hidden_size: int,
+        elementwise_affine: bool = True,
+        bias: bool = False,
+        eps: float = 1e-5,
+        device: torch.device | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        super().__init__(hidden_size, elementwise_affine, bias, eps, device, dtype)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        residual: torch.Tensor | None = None,
+        prenorm: bool = False,
+        residual_in_fp32: bool = False,
+    ) -> NormOutput:
+        check_hidden_size(x, self.hidden_size)
+        return rms_norm(x, self.weight, self.bias, residual, self.eps, prenorm, residual_in_fp32)
+
+
+class GroupNorm(AffineNorm):
+    """Layer (or RMS) norm within ``num_groups`` contiguous slices of ``x [..., hidden_size]``."""
+
+    def __init__(
+        self,
+        num_groups: int,
+        hidden_size: int,
+        elementwise_affine: bool = True,
+        bias: bool = False,
+        eps: float = 1e-5,
+        is_rms_norm: bool = False,
+        device: torch.device | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        if not isinstance(num_groups, int) or num_groups < 1 or hidden_size % num_groups != 0:
+            raise ValueError(
+                f"num_groups must be a positive divisor of hidden_size={hidden_size}, "
+                f"got {num_groups}"
+            )
+        super().__init__(hidden_size, elementwise_affine, bias, eps, device, dtype)
+        self.num_groups = num_groups
+        self.is_rms_norm = is_rms_norm
+
+    def __repr__(self) -> str:
+        s = f"{self.__class__.__name__}({self.num_groups}, {self.hidden_size}"
+        if not self.elementwise_affine:
+            s += f", elementwise_affine={self.elementwise_affine}"
+        if self.is_rms_norm:
+            s += f", is_rms_norm={self.is_rms_norm}"
+        return s + f", eps={self.eps})"
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        residual: torch.Tensor | None = None,
+        prenorm: bool = False,
+        residual_in_fp32: bool = False,
+    ) -> NormOutput:
+        check_hidden_size(x, self.hidden_size)
+        return group_norm(
+            x, self.weight, self.bias, residual, self.eps, prenorm, residual_in_fp32,
+            self.is_rms_norm, self.num_groups,
+        )
+
+
+__all__ = ["GroupNorm", "LayerNorm", "RMSNorm", "group_norm", "layer_norm", "rms_norm"]
