@@ -17,11 +17,11 @@ def list_encoders(check: bool) -> int:
         print(f"no encoders: none registered in code and none installed in entry-point group "
               f"{FLAEncoderFactory.group!r}")
         return 0
-    rows = [["NAME", "PROVIDED BY", "TARGET"] + (["STATUS"] if check else [])]
+    rows = [["NAME", "DISTRIBUTION", "TARGET"] + (["STATUS"] if check else [])]
     failed = False
     for name in names:
         for rank, provider in enumerate(FLAEncoderFactory.providers(name)):
-            row = [name, provider.distribution or "(in code)", provider.target]
+            row = [name, provider.distribution or "(in-code)", provider.target]
             if rank:
                 row[0] = ""
                 row += ["shadowed"] if check else []
