@@ -1,4 +1,4 @@
-"""Pieces shared by the norm modules: precision, argument checks, residual add, normalisation.
+"""Pieces shared by the modules: precision, argument checks, residual add, normalisation.
 
 Like fla's kernels, everything is computed in float32 (float64 when an input is float64) and the
 caller casts the result back to the input dtype.

@@ -12,6 +12,7 @@ states equal fla's bit for bit.
 from __future__ import annotations
 
 import warnings
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -41,7 +42,7 @@ def _check_activation(activation: str | None) -> None:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
 
 
-def check_cu_seqlens(cu_seqlens: torch.Tensor, batch_size: int, seq_len: int) -> list[int]:
+def _check_cu_seqlens(cu_seqlens: torch.Tensor, batch_size: int, seq_len: int) -> list[int]:
     """Validate the offsets ``[0, ..., T]`` of packed ``x [1, T, ...]``; return them as ints."""
     check_tensor(cu_seqlens, "cu_seqlens")
     dtype = cu_seqlens.dtype
@@ -180,7 +181,7 @@ def _check_inputs(
             )
         residual = residual.reshape(x3.shape)
     batch, seq_len = x3.shape[:2]
-    offsets = None if cu_seqlens is None else check_cu_seqlens(cu_seqlens, batch, seq_len)
+    offsets = None if cu_seqlens is None else _check_cu_seqlens(cu_seqlens, batch, seq_len)
     if state is not None:
         num_seqs = batch if offsets is None else len(offsets) - 1
         _check_state(state, state_name, (num_seqs, dim, width))
@@ -243,6 +244,9 @@ def causal_conv1d(
     activation: str | None = None,
     backend: str | None = "triton",
     cu_seqlens: torch.Tensor | None = None,
+    cu_seqlens_cpu: torch.Tensor | None = None,
+    chunk_indices: torch.Tensor | None = None,
+    cp_context: Any = None,
     **kwargs,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Causal depthwise convolution over time; returns ``(y, final_state)``.
@@ -256,10 +260,11 @@ def causal_conv1d(
         activation: ``None``, ``'silu'`` or ``'swish'``.
         backend: ``'triton'``, ``'mix'`` or ``'cuda'``; accepted for compatibility, no effect.
         cu_seqlens: ``[N + 1]`` offsets of packed sequences; the convolution never crosses them.
-        kwargs: ``cu_seqlens_cpu``, ``chunk_indices`` (ignored); ``cp_context``, ``seq_idx``
+        cu_seqlens_cpu, chunk_indices: scheduling hints of fla's kernels, ignored.
+        cp_context, kwargs['seq_idx']: context parallelism and seq_idx varlen, not supported
             (must be ``None``).
     """
-    _check_kwargs(kwargs)
+    _check_kwargs(dict(kwargs, cp_context=cp_context))
     if backend not in FUNCTIONAL_BACKENDS:
         raise ValueError(f"backend must be one of {FUNCTIONAL_BACKENDS}, got {backend!r}")
     _check_activation(activation)
@@ -292,7 +297,7 @@ def causal_conv1d_update_states(
     x = _flatten_channels(x, dim)
     if not isinstance(state_len, int) or state_len < 1:
         raise ValueError(f"state_len must be a positive int, got {state_len!r}")
-    offsets = None if cu_seqlens is None else check_cu_seqlens(cu_seqlens, x.shape[0], x.shape[1])
+    offsets = None if cu_seqlens is None else _check_cu_seqlens(cu_seqlens, x.shape[0], x.shape[1])
     num_seqs = x.shape[0] if offsets is None else len(offsets) - 1
     if initial_state is not None:
         _check_state(initial_state, "initial_state", (num_seqs, dim, state_len))

@@ -350,6 +350,22 @@ def test_functional_errors():
         causal_conv1d_update(torch.randn(2, 1, 4), torch.randn(3, 4, 3), weight=weight)
     with pytest.raises(ValueError, match="state_len"):
         causal_conv1d_update_states(x, 0)
+    with pytest.raises(NotImplementedError, match="cp_context"):
+        causal_conv1d(x, weight, cp_context=object())
+    with pytest.raises(NotImplementedError, match="seq_idx"):
+        causal_conv1d(x, weight, seq_idx=torch.zeros(2, 5))
+
+
+def test_kernel_hints_are_accepted_and_package_path_works():
+    from myfla.modules.causal_conv1d import ShortConvolution as PackageShortConvolution
+    from myfla.modules.causal_conv1d import causal_conv1d as package_causal_conv1d
+    assert PackageShortConvolution is ShortConvolution and package_causal_conv1d is causal_conv1d
+    x, cu_seqlens, _ = packed([2, 3], 4, 3, with_state=False)
+    weight = torch.randn(4, 3, dtype=F64)
+    expected, _ = causal_conv1d(x, weight, cu_seqlens=cu_seqlens)
+    y, _ = causal_conv1d(x, weight, None, None, None, False, None, "mix", cu_seqlens,
+                         cu_seqlens.cpu(), torch.zeros(2, 2, dtype=torch.long))
+    assert torch.equal(y, expected)
 
 
 CONV_CASES = list(fixture_paths("gdn_eval_cache", "gla_eval_cache"))
