@@ -120,9 +120,6 @@ class FLALayer:
             cached = min(cached, self.window_size - 1)
         return cached + query_length, self._seen_tokens - cached
 
-    def map_state(self, function: Callable[[torch.Tensor], torch.Tensor]) -> None:
-        self.state = _map_tensors(self.state, function)
-
     def crop(self, max_length: int) -> None:
         """Forget tokens beyond ``max_length`` (negative: drop that many); attention states only."""
         if max_length < 0:
