@@ -1,2 +1,2 @@
-"""Pure-PyTorch re-implementation of flash-linear-attention layers (no Triton, no CUDA-only code)."""
-from myfla.version import __version__
+"""Pure-PyTorch re-implementation of flash-linear-attention layers, with no Triton."""
+from myfla.version import __version__ as __version__

@@ -1,0 +1,43 @@
+# Development commands; README.md lists them. Every target that runs code first creates or
+# updates the virtual environment in .venv (make dev).
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+CONSTRAINTS := tools/constraints.txt
+# Extra pytest arguments, e.g. make test ARGS="-m 'not slow' -x"
+ARGS ?=
+
+.PHONY: dev test lint demo dist clean
+
+dev: $(VENV)/.dev-installed
+
+# Reinstalled when the declaration, the pins, the build script or the version change.
+$(VENV)/.dev-installed: pyproject.toml $(CONSTRAINTS) tools/build_dists.py myfla/version.py
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	# torch first, pinned by the constraints file (an unpinned torch pulls CUDA wheels);
+	# every later install keeps the pins, so torch is never upgraded.
+	$(PY) -m pip install -c $(CONSTRAINTS) torch
+	$(PY) -m pip install -c $(CONSTRAINTS) build ruff vermin
+	$(PY) tools/build_dists.py develop -c $(CONSTRAINTS)
+	touch $@
+
+# pytest's exit code 5 means that no test was collected (e.g. ARGS selected none): not a failure.
+test: dev
+	$(PY) -m pytest $(ARGS); status=$$?; \
+	if [ $$status -eq 5 ]; then echo "make test: pytest collected no tests"; exit 0; fi; \
+	exit $$status
+
+lint: dev
+	$(PY) -m ruff check .
+	$(PY) -m vermin --config-file setup.cfg myfla fla_encoders
+
+demo: dev
+	$(PY) -m fla_encoders list
+
+dist: dev
+	rm -rf dist
+	$(PY) tools/build_dists.py dist
+
+clean:
+	rm -rf build dist
