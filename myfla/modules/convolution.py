@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from myfla.modules._common import check_tensor, compute_dtype
+from myfla.ops.utils.varlen import check_cu_seqlens
 
 ACTIVATIONS = (None, "silu", "swish")
 # Kernel selectors; every one of them runs the same PyTorch code here.
@@ -40,26 +41,6 @@ def _check_kwargs(kwargs: dict) -> None:
 def _check_activation(activation: str | None) -> None:
     if activation not in ACTIVATIONS:
         raise ValueError(f"activation must be one of {ACTIVATIONS}, got {activation!r}")
-
-
-def _check_cu_seqlens(cu_seqlens: torch.Tensor, batch_size: int, seq_len: int) -> list[int]:
-    """Validate the offsets ``[0, ..., T]`` of packed ``x [1, T, ...]``; return them as ints."""
-    check_tensor(cu_seqlens, "cu_seqlens")
-    dtype = cu_seqlens.dtype
-    if dtype.is_floating_point or dtype.is_complex or dtype == torch.bool:
-        raise TypeError(f"cu_seqlens must hold integers, got dtype {cu_seqlens.dtype}")
-    if cu_seqlens.dim() != 1 or cu_seqlens.numel() < 2:
-        raise ValueError(
-            f"cu_seqlens must be 1-D [N + 1] with N >= 1, got shape {tuple(cu_seqlens.shape)}"
-        )
-    if batch_size != 1:
-        raise ValueError(f"cu_seqlens needs packed input of batch size 1, got {batch_size}")
-    offsets = cu_seqlens.tolist()
-    if offsets[0] != 0 or offsets[-1] != seq_len:
-        raise ValueError(f"cu_seqlens must start at 0 and end at T={seq_len}, got {offsets}")
-    if any(b < a for a, b in zip(offsets[:-1], offsets[1:])):
-        raise ValueError(f"cu_seqlens must be non-decreasing, got {offsets}")
-    return offsets
 
 
 def _flatten_channels(x: torch.Tensor, dim: int, name: str = "x") -> torch.Tensor:
@@ -181,7 +162,7 @@ def _check_inputs(
             )
         residual = residual.reshape(x3.shape)
     batch, seq_len = x3.shape[:2]
-    offsets = None if cu_seqlens is None else _check_cu_seqlens(cu_seqlens, batch, seq_len)
+    offsets = None if cu_seqlens is None else check_cu_seqlens(cu_seqlens, batch, seq_len)
     if state is not None:
         num_seqs = batch if offsets is None else len(offsets) - 1
         _check_state(state, state_name, (num_seqs, dim, width))
@@ -297,7 +278,7 @@ def causal_conv1d_update_states(
     x = _flatten_channels(x, dim)
     if not isinstance(state_len, int) or state_len < 1:
         raise ValueError(f"state_len must be a positive int, got {state_len!r}")
-    offsets = None if cu_seqlens is None else _check_cu_seqlens(cu_seqlens, x.shape[0], x.shape[1])
+    offsets = None if cu_seqlens is None else check_cu_seqlens(cu_seqlens, x.shape[0], x.shape[1])
     num_seqs = x.shape[0] if offsets is None else len(offsets) - 1
     if initial_state is not None:
         _check_state(initial_state, "initial_state", (num_seqs, dim, state_len))

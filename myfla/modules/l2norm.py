@@ -10,14 +10,17 @@ from myfla.modules._common import check_tensor, compute_dtype
 def l2norm(
     x: torch.Tensor, eps: float = 1e-6, output_dtype: torch.dtype | None = None
 ) -> torch.Tensor:
-    """``x / sqrt(sum(x^2) + eps)`` over the last dim; ``x [..., D]`` -> ``[..., D]``.
+    """``x / max(||x||, eps)`` over the last dim; ``x [..., D]`` -> ``[..., D]``.
 
-    ``eps`` sits inside the square root. Computed in float32 (float64 for float64 input) and
-    returned in ``output_dtype`` (default: ``x.dtype``).
+    This is the golden fixtures' float64 definition (``F.normalize``). fla's Triton kernel divides
+    by ``sqrt(||x||^2 + eps)`` instead: the two agree to ``eps / (2 ||x||^2)`` relative and part
+    only for vectors of norm near ``sqrt(eps)`` or below (see docs/myfla/gated_deltanet.md).
+    Computed in float32 (float64 for float64 input), returned in ``output_dtype`` (default
+    ``x.dtype``).
     """
     check_tensor(x, "x")
     xf = x.to(compute_dtype(x))
-    y = xf * torch.rsqrt(xf.square().sum(-1, keepdim=True) + eps)
+    y = xf / torch.linalg.vector_norm(xf, dim=-1, keepdim=True).clamp_min(eps)
     return y.to(x.dtype if output_dtype is None else output_dtype)
 
 

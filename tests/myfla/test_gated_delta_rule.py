@@ -118,7 +118,7 @@ def test_chunk_sizes(chunk_size):
 
 @pytest.mark.parametrize("op", list(OPS))
 def test_varlen_matches_reference(op):
-    cu = [0, 3, 70, 71, 150]
+    cu = [0, 3, 70, 70, 71, 150]  # with an empty sequence: its final state is its initial state
     (o, s), (o_ref, s_ref) = run_case(op, dict(use_qk_l2norm_in_kernel=True, state_v_first=True),
                                       B=1, T=150, H=2, HV=4, cu=cu)
     assert s.shape[0] == len(cu) - 1
@@ -140,7 +140,9 @@ def test_packed_equals_one_sequence_at_a_time(op):
 
 
 def test_chunk_equals_recurrent_in_float32():
+    # Normalised keys: with raw keys and beta up to 2 the recurrence itself blows up in float32.
     for flags in FLAG_SETS:
+        flags = {**flags, "use_qk_l2norm_in_kernel": True}
         (o_c, s_c), (o_ref, s_ref) = run_case("chunk", flags, dtype=torch.float32, T=200, HV=4)
         (o_r, s_r), _ = run_case("recurrent", flags, dtype=torch.float32, T=200, HV=4)
         assert o_c.dtype == torch.float32 and s_c.dtype == torch.float32
@@ -275,8 +277,7 @@ def test_bad_input_is_named(op, change, error, message):
 
 
 @pytest.mark.parametrize("cu,message", [
-    ([0, 3, 3, 5], "strictly increasing"),
-    ([0, 4, 2, 5], "strictly increasing"),
+    ([0, 4, 2, 5], "non-decreasing"),
     ([1, 3, 5], "start at 0"),
     ([0, 3, 4], "end at the sequence length T=5"),
     ([[0, 5]], "1-D"),

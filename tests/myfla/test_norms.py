@@ -216,14 +216,16 @@ def test_gated_norm_gradcheck():
 
 def l2_formula(x, eps):
     x = x.double()
-    return x / torch.sqrt(x.pow(2).sum(-1, keepdim=True) + eps)
+    return x / x.norm(dim=-1, keepdim=True).clamp_min(eps)
 
 
-def test_l2_norm_puts_eps_inside_the_root():
-    x = torch.full((2, 4), 0.1, dtype=F64)
+def test_l2_norm_floors_the_norm_at_eps():
+    x = torch.full((2, 4), 0.1, dtype=F64)                  # norm 0.2
     torch.testing.assert_close(l2_norm(x, eps=0.5), l2_formula(x, 0.5), **CLOSE)
-    # eps added to the norm instead would give 0.1 / (0.2 + 0.5) = 0.142..., not 0.1 / sqrt(0.54)
-    assert abs(l2_norm(x, eps=0.5)[0, 0].item() - 0.1 / 0.54 ** 0.5) < 1e-15
+    # The norm is floored at eps (0.1 / 0.5), not combined with it as 0.1 / sqrt(0.04 + 0.5).
+    assert abs(l2_norm(x, eps=0.5)[0, 0].item() - 0.2) < 1e-15
+    # Above eps the result is exactly x / ||x||, as the golden float64 references compute it.
+    assert abs(l2_norm(x, eps=1e-6)[0, 0].item() - 0.5) < 1e-15
     assert l2norm is l2_norm
 
 

@@ -318,7 +318,7 @@ def test_constructor_errors():
     ({"cu_seqlens": torch.tensor([0, 3, 6])}, ValueError, "batch size"),
     ({"x": torch.randn(1, 6, 4), "cu_seqlens": torch.tensor([0, 4, 2, 6])}, ValueError,
      "non-decreasing"),
-    ({"x": torch.randn(1, 6, 4), "cu_seqlens": torch.tensor([0, 3, 5])}, ValueError, "end at T"),
+    ({"x": torch.randn(1, 6, 4), "cu_seqlens": torch.tensor([0, 3, 5])}, ValueError, "end at the sequence length T"),
     ({"x": torch.randn(1, 6, 4), "cu_seqlens": torch.tensor([1, 3, 6])}, ValueError, "start at 0"),
     ({"x": torch.randn(1, 6, 4), "cu_seqlens": torch.tensor([0.0, 6.0])}, TypeError, "cu_seqlens"),
     ({"x": torch.randn(1, 6, 4), "cu_seqlens": torch.tensor([[0, 6]])}, ValueError, "cu_seqlens"),

@@ -4,13 +4,16 @@ Packed inputs are ``[1, T, ...]`` with sequence ``i`` at ``cu_seqlens[i]:cu_seql
 The recurrent ops run them as a right-padded batch ``[N, L, ...]`` (``L`` the longest length);
 ops make the padded steps identity steps, so the state after them is the sequence's final state.
 """
-from typing import Optional, Tuple
+from typing import List, Optional, Tuple
 
 import torch
 
 
-def check_cu_seqlens(cu_seqlens: torch.Tensor, batch_size: int, seq_len: int) -> None:
-    """Raise a ``ValueError``/``TypeError`` unless ``cu_seqlens`` describes a packed ``[1, T]`` batch."""
+def check_cu_seqlens(cu_seqlens: torch.Tensor, batch_size: int, seq_len: int) -> List[int]:
+    """The offsets as ints; ``ValueError``/``TypeError`` unless they describe a packed ``[1, T]`` batch.
+
+    Empty sequences (equal neighbouring offsets) are allowed.
+    """
     if not isinstance(cu_seqlens, torch.Tensor):
         raise TypeError(f"cu_seqlens must be a torch.Tensor, got {type(cu_seqlens).__name__}")
     if cu_seqlens.dtype.is_floating_point or cu_seqlens.dtype.is_complex or cu_seqlens.dtype == torch.bool:
@@ -27,12 +30,13 @@ def check_cu_seqlens(cu_seqlens: torch.Tensor, batch_size: int, seq_len: int) ->
     offsets = cu_seqlens.tolist()
     if offsets[0] != 0:
         raise ValueError(f"cu_seqlens must start at 0, got {offsets[0]}")
-    if any(b <= a for a, b in zip(offsets[:-1], offsets[1:])):
-        raise ValueError(f"cu_seqlens must be strictly increasing, got {offsets}")
+    if any(b < a for a, b in zip(offsets[:-1], offsets[1:])):
+        raise ValueError(f"cu_seqlens must be non-decreasing, got {offsets}")
     if offsets[-1] != seq_len:
         raise ValueError(
             f"cu_seqlens must end at the sequence length T={seq_len}, got {offsets[-1]}"
         )
+    return offsets
 
 
 def padded_index(cu_seqlens: torch.Tensor) -> Tuple[torch.Tensor, int]:

@@ -1,0 +1,189 @@
+"""GatedDeltaNet layer (``fla.layers.GatedDeltaNet``), with fla 0.6.0's parameters and cache."""
+import math
+import warnings
+from typing import Optional, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from einops import rearrange
+
+from myfla.layers.utils import get_layer_cache, repad_hidden_states, unpad_hidden_states, update_layer_cache
+from myfla.modules import FusedRMSNormGated, RMSNorm, ShortConvolution
+from myfla.ops.gated_delta_rule import chunk_gated_delta_rule, fused_recurrent_gated_delta_rule
+
+MODES = ("chunk", "fused_recurrent")
+GATE_ACTIVATIONS = ("swish", "silu", "sigmoid")
+# Inputs of at most this many tokens run token by token in eval mode, as in fla.
+RECURRENT_MAX_LEN = 64
+
+
+def _inverse_softplus(x: torch.Tensor) -> torch.Tensor:
+    return x + torch.log(-torch.expm1(-x))
+
+
+class GatedDeltaNet(nn.Module):
+    """Gated DeltaNet (Yang et al., 2024): a delta-rule memory with a learned scalar decay.
+
+    ``hidden_states: [B, T, hidden_size]`` -> ``(o: [B, T, hidden_size], None, past_key_values)``.
+    Heads: ``num_heads`` query/key heads of ``head_dim``; ``num_v_heads`` (default ``num_heads``)
+    value heads of ``head_dim * expand_v`` each, sharing keys in groups when larger.
+    """
+
+    def __init__(
+        self,
+        hidden_size: int = 2048,
+        expand_v: float = 2,
+        head_dim: int = 256,
+        num_heads: int = 6,
+        num_v_heads: Optional[int] = None,
+        mode: str = "chunk",
+        use_gate: bool = True,
+        use_short_conv: bool = True,
+        allow_neg_eigval: bool = False,
+        conv_size: int = 4,
+        conv_bias: bool = False,
+        layer_idx: Optional[int] = None,
+        norm_eps: float = 1e-5,
+        output_gate_activation: str = "swish",
+        **kwargs,
+    ):
+        super().__init__()
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        if output_gate_activation not in GATE_ACTIVATIONS:
+            raise ValueError(
+                f"output_gate_activation must be one of {GATE_ACTIVATIONS}, got {output_gate_activation!r}"
+            )
+        self.mode = mode
+        self.allow_neg_eigval = allow_neg_eigval
+        self.hidden_size = hidden_size
+        self.expand_v = expand_v
+        self.use_gate = use_gate
+        self.use_short_conv = use_short_conv
+        self.conv_size = conv_size
+        self.conv_bias = conv_bias
+        self.head_dim = head_dim
+        self.num_heads = num_heads
+        self.num_v_heads = num_heads if num_v_heads is None else num_v_heads
+        self.head_k_dim = head_dim
+        self.head_v_dim = int(head_dim * expand_v)
+        self.key_dim = num_heads * self.head_k_dim
+        self.value_dim = self.num_v_heads * self.head_v_dim
+        self.layer_idx = layer_idx
+        if not math.isclose(head_dim * expand_v, self.head_v_dim, rel_tol=1e-5):
+            raise ValueError(
+                f"expand_v={expand_v} times head_dim={head_dim} must be a whole number, "
+                f"got {head_dim * expand_v}"
+            )
+        if self.num_v_heads % num_heads != 0:
+            raise ValueError(
+                f"num_v_heads={self.num_v_heads} must be a multiple of num_heads={num_heads}"
+            )
+
+        self.q_proj = nn.Linear(hidden_size, self.key_dim, bias=False)
+        self.k_proj = nn.Linear(hidden_size, self.key_dim, bias=False)
+        self.v_proj = nn.Linear(hidden_size, self.value_dim, bias=False)
+        self.a_proj = nn.Linear(hidden_size, self.num_v_heads, bias=False)
+        self.b_proj = nn.Linear(hidden_size, self.num_v_heads, bias=False)
+
+        # Decay rates A ~ U(0, 16) and time steps dt ~ logU(1e-3, 0.1), as in Mamba2 and fla.
+        self.A_log = nn.Parameter(torch.empty(self.num_v_heads).uniform_(0, 16).log())
+        self.A_log._no_weight_decay = True
+        dt = torch.exp(torch.rand(self.num_v_heads) * (math.log(0.1) - math.log(1e-3)) + math.log(1e-3))
+        self.dt_bias = nn.Parameter(_inverse_softplus(dt.clamp_min(1e-4)))
+        self.dt_bias._no_weight_decay = True
+
+        if use_short_conv:
+            self.q_conv1d = ShortConvolution(self.key_dim, conv_size, bias=conv_bias, activation="silu")
+            self.k_conv1d = ShortConvolution(self.key_dim, conv_size, bias=conv_bias, activation="silu")
+            self.v_conv1d = ShortConvolution(self.value_dim, conv_size, bias=conv_bias, activation="silu")
+        else:
+            warnings.warn("use_short_conv=False: GatedDeltaNet usually trains much worse "
+                          "without its short convolutions")
+        if use_gate:
+            self.g_proj = nn.Linear(hidden_size, self.value_dim, bias=False)
+            self.o_norm = FusedRMSNormGated(self.head_v_dim, eps=norm_eps,
+                                            activation=output_gate_activation)
+        else:
+            self.o_norm = RMSNorm(self.head_v_dim, eps=norm_eps, dtype=torch.float32)
+        self.o_proj = nn.Linear(self.value_dim, hidden_size, bias=False)
+
+    def _select_mode(self, seq_len: int) -> str:
+        if torch.is_grad_enabled():
+            return "chunk"
+        if seq_len <= RECURRENT_MAX_LEN and not self.training:
+            return "fused_recurrent"
+        if self.training and self.mode != "chunk":
+            raise ValueError("GatedDeltaNet supports only mode='chunk' in training")
+        return self.mode
+
+    def forward(
+        self,
+        hidden_states: torch.Tensor,
+        attention_mask: Optional[torch.Tensor] = None,
+        past_key_values=None,
+        use_cache: Optional[bool] = False,
+        output_attentions: Optional[bool] = False,
+        **kwargs,
+    ) -> Tuple[torch.Tensor, None, object]:
+        """``hidden_states: [B, T, hidden_size]``; ``attention_mask: [B, T]`` 0/1 (left padding);
+        ``cu_seqlens`` (keyword) for packed ``B == 1`` inputs. Returns ``(o, None, past_key_values)``."""
+        if not isinstance(hidden_states, torch.Tensor) or hidden_states.dim() != 3:
+            raise ValueError("hidden_states must be a [B, T, hidden_size] tensor")
+        if hidden_states.shape[-1] != self.hidden_size:
+            raise ValueError(f"hidden_states must have last dimension hidden_size={self.hidden_size}, "
+                             f"got {list(hidden_states.shape)}")
+        if attention_mask is not None and attention_mask.dim() != 2:
+            raise ValueError("attention_mask must be a [B, T] 0/1 padding mask; "
+                             f"[B, T, T] attention masks are not supported, got {list(attention_mask.shape)}")
+        batch_size, q_len, _ = hidden_states.shape
+        mode = self._select_mode(q_len)
+
+        last_state = get_layer_cache(self, past_key_values)
+        hidden_states, indices, cu_seqlens = unpad_hidden_states(
+            hidden_states, kwargs.get("cu_seqlens"), attention_mask, q_len)
+
+        conv_states = (None, None, None)
+        if self.use_short_conv:
+            if last_state is not None:
+                conv_states = last_state["conv_state"]
+            projections = ((self.q_proj, self.q_conv1d), (self.k_proj, self.k_conv1d),
+                           (self.v_proj, self.v_conv1d))
+            (q, k, v), conv_states = zip(*(
+                conv(proj(hidden_states), cache=state, output_final_state=use_cache, cu_seqlens=cu_seqlens)
+                for (proj, conv), state in zip(projections, conv_states)
+            ))
+        else:
+            q, k, v = (F.silu(proj(hidden_states)) for proj in (self.q_proj, self.k_proj, self.v_proj))
+        q, k = (rearrange(x, "... (h d) -> ... h d", d=self.head_k_dim) for x in (q, k))
+        v = rearrange(v, "... (h d) -> ... h d", d=self.head_v_dim)
+
+        op = chunk_gated_delta_rule if mode == "chunk" else fused_recurrent_gated_delta_rule
+        o, recurrent_state = op(
+            q=q, k=k, v=v, g=self.a_proj(hidden_states), beta=self.b_proj(hidden_states),
+            initial_state=None if last_state is None else last_state["recurrent_state"],
+            output_final_state=use_cache,
+            use_qk_l2norm_in_kernel=True,
+            use_beta_sigmoid_in_kernel=True,
+            allow_neg_eigval=self.allow_neg_eigval,
+            use_gate_in_kernel=True,
+            A_log=self.A_log,
+            dt_bias=self.dt_bias,
+            state_v_first=True,
+            cu_seqlens=cu_seqlens,
+        )
+        update_layer_cache(
+            self, past_key_values,
+            recurrent_state=recurrent_state,
+            conv_state=tuple(conv_states) if self.use_short_conv else None,
+            offset=q_len,
+        )
+        if self.use_gate:
+            g = rearrange(self.g_proj(hidden_states), "... (h d) -> ... h d", d=self.head_v_dim)
+            o = self.o_norm(o, g)
+        else:
+            o = self.o_norm(o)
+        o = self.o_proj(rearrange(o, "b t h d -> b t (h d)"))
+        o = repad_hidden_states(o, indices, batch_size, q_len)
+        return o, None, past_key_values
