@@ -6,6 +6,7 @@ Reports tokens/s of ``chunk_gated_delta_rule`` and ``fused_recurrent_gated_delta
 forward pass and for forward+backward, and their ratio. Runs alternate between the two ops and
 the median of ``--repeats`` is kept, so that load on a shared machine hits both alike.
 """
+
 import argparse
 import statistics
 import time
@@ -28,8 +29,16 @@ def make_inputs(batch, seq_len, heads, dim, requires_grad):
 def run_once(op, inputs, backward):
     q, k, v, g, beta, h0 = inputs
     start = time.perf_counter()
-    o, state = op(q=q, k=k, v=v, g=g, beta=beta, initial_state=h0, output_final_state=True,
-                  use_qk_l2norm_in_kernel=True)
+    o, state = op(
+        q=q,
+        k=k,
+        v=v,
+        g=g,
+        beta=beta,
+        initial_state=h0,
+        output_final_state=True,
+        use_qk_l2norm_in_kernel=True,
+    )
     if backward:
         (o.sum() + state.sum()).backward()
     return time.perf_counter() - start
@@ -45,22 +54,26 @@ def main():
     args = parser.parse_args()
     ops = {"chunk": chunk_gated_delta_rule, "recurrent": fused_recurrent_gated_delta_rule}
     tokens = args.batch * args.seq_len
-    print(f"B={args.batch} T={args.seq_len} H={args.heads} K=V={args.dim} float32, "
-          f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {args.repeats}")
+    print(
+        f"B={args.batch} T={args.seq_len} H={args.heads} K=V={args.dim} float32, "
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, median of {args.repeats}"
+    )
     print(f"{'pass':<18}{'chunk tok/s':>14}{'recurrent tok/s':>18}{'ratio':>8}")
     for backward in (False, True):
         inputs = make_inputs(args.batch, args.seq_len, args.heads, args.dim, backward)
         times = {name: [] for name in ops}
         with torch.set_grad_enabled(backward):
-            for name, op in ops.items():
+            for op in ops.values():
                 run_once(op, inputs, backward)  # warm-up
             for _ in range(args.repeats):
                 for name, op in ops.items():
                     times[name].append(run_once(op, inputs, backward))
         rate = {name: tokens / statistics.median(t) for name, t in times.items()}
         label = "forward+backward" if backward else "forward"
-        print(f"{label:<18}{rate['chunk']:>14,.0f}{rate['recurrent']:>18,.0f}"
-              f"{rate['chunk'] / rate['recurrent']:>7.1f}x")
+        print(
+            f"{label:<18}{rate['chunk']:>14,.0f}{rate['recurrent']:>18,.0f}"
+            f"{rate['chunk'] / rate['recurrent']:>7.1f}x"
+        )
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
 """Access to the golden fixtures made with the official fla 0.6.0 (see shared/golden/README.md)."""
+
 import os
 from pathlib import Path
 from typing import Dict, List, Optional
@@ -17,7 +18,7 @@ TOLERANCES: Dict[str, Dict[torch.dtype, float]] = {
 
 
 def golden_dir() -> Optional[Path]:
-    """The fixture folder: ``$MYFLA_GOLDEN_DIR`` if set, else ``../shared/golden`` beside the repo."""
+    """The fixture folder: ``$MYFLA_GOLDEN_DIR`` if set, else ``shared/golden`` beside the repo."""
     env = os.environ.get("MYFLA_GOLDEN_DIR")
     root = Path(env) if env else Path(__file__).resolve().parents[2] / "shared" / "golden"
     folder = root / FIXTURE_SET

@@ -1,4 +1,5 @@
 """GatedDeltaNet layer (``fla.layers.GatedDeltaNet``), with fla 0.6.0's parameters and cache."""
+
 import math
 import warnings
 from typing import Optional, Tuple
@@ -8,7 +9,12 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
-from myfla.layers.utils import get_layer_cache, repad_hidden_states, unpad_hidden_states, update_layer_cache
+from myfla.layers.utils import (
+    get_layer_cache,
+    repad_hidden_states,
+    unpad_hidden_states,
+    update_layer_cache,
+)
 from myfla.modules import FusedRMSNormGated, RMSNorm, ShortConvolution
 from myfla.ops.gated_delta_rule import chunk_gated_delta_rule, fused_recurrent_gated_delta_rule
 
@@ -53,7 +59,8 @@ class GatedDeltaNet(nn.Module):
             raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
         if output_gate_activation not in GATE_ACTIVATIONS:
             raise ValueError(
-                f"output_gate_activation must be one of {GATE_ACTIVATIONS}, got {output_gate_activation!r}"
+                f"output_gate_activation must be one of {GATE_ACTIVATIONS}, "
+                f"got {output_gate_activation!r}"
             )
         self.mode = mode
         self.allow_neg_eigval = allow_neg_eigval
@@ -90,21 +97,33 @@ class GatedDeltaNet(nn.Module):
         # Decay rates A ~ U(0, 16) and time steps dt ~ logU(1e-3, 0.1), as in Mamba2 and fla.
         self.A_log = nn.Parameter(torch.empty(self.num_v_heads).uniform_(0, 16).log())
         self.A_log._no_weight_decay = True
-        dt = torch.exp(torch.rand(self.num_v_heads) * (math.log(0.1) - math.log(1e-3)) + math.log(1e-3))
+        dt = torch.exp(
+            torch.rand(self.num_v_heads) * (math.log(0.1) - math.log(1e-3)) + math.log(1e-3)
+        )
         self.dt_bias = nn.Parameter(_inverse_softplus(dt.clamp_min(1e-4)))
         self.dt_bias._no_weight_decay = True
 
         if use_short_conv:
-            self.q_conv1d = ShortConvolution(self.key_dim, conv_size, bias=conv_bias, activation="silu")
-            self.k_conv1d = ShortConvolution(self.key_dim, conv_size, bias=conv_bias, activation="silu")
-            self.v_conv1d = ShortConvolution(self.value_dim, conv_size, bias=conv_bias, activation="silu")
+            self.q_conv1d = ShortConvolution(
+                self.key_dim, conv_size, bias=conv_bias, activation="silu"
+            )
+            self.k_conv1d = ShortConvolution(
+                self.key_dim, conv_size, bias=conv_bias, activation="silu"
+            )
+            self.v_conv1d = ShortConvolution(
+                self.value_dim, conv_size, bias=conv_bias, activation="silu"
+            )
         else:
-            warnings.warn("use_short_conv=False: GatedDeltaNet usually trains much worse "
-                          "without its short convolutions")
+            warnings.warn(
+                "use_short_conv=False: GatedDeltaNet usually trains much worse "
+                "without its short convolutions",
+                stacklevel=2,
+            )
         if use_gate:
             self.g_proj = nn.Linear(hidden_size, self.value_dim, bias=False)
-            self.o_norm = FusedRMSNormGated(self.head_v_dim, eps=norm_eps,
-                                            activation=output_gate_activation)
+            self.o_norm = FusedRMSNormGated(
+                self.head_v_dim, eps=norm_eps, activation=output_gate_activation
+            )
         else:
             self.o_norm = RMSNorm(self.head_v_dim, eps=norm_eps, dtype=torch.float32)
         self.o_proj = nn.Linear(self.value_dim, hidden_size, bias=False)
@@ -128,40 +147,62 @@ class GatedDeltaNet(nn.Module):
         **kwargs,
     ) -> Tuple[torch.Tensor, None, object]:
         """``hidden_states: [B, T, hidden_size]``; ``attention_mask: [B, T]`` 0/1 (left padding);
-        ``cu_seqlens`` (keyword) for packed ``B == 1`` inputs. Returns ``(o, None, past_key_values)``."""
+        ``cu_seqlens`` (keyword) for packed ``B == 1`` inputs.
+        Returns ``(o, None, past_key_values)``."""
         if not isinstance(hidden_states, torch.Tensor) or hidden_states.dim() != 3:
             raise ValueError("hidden_states must be a [B, T, hidden_size] tensor")
         if hidden_states.shape[-1] != self.hidden_size:
-            raise ValueError(f"hidden_states must have last dimension hidden_size={self.hidden_size}, "
-                             f"got {list(hidden_states.shape)}")
+            raise ValueError(
+                f"hidden_states must have last dimension hidden_size={self.hidden_size}, "
+                f"got {list(hidden_states.shape)}"
+            )
         if attention_mask is not None and attention_mask.dim() != 2:
-            raise ValueError("attention_mask must be a [B, T] 0/1 padding mask; "
-                             f"[B, T, T] attention masks are not supported, got {list(attention_mask.shape)}")
+            raise ValueError(
+                "attention_mask must be a [B, T] 0/1 padding mask; "
+                f"[B, T, T] attention masks are not supported, got {list(attention_mask.shape)}"
+            )
         batch_size, q_len, _ = hidden_states.shape
         mode = self._select_mode(q_len)
 
         last_state = get_layer_cache(self, past_key_values)
         hidden_states, indices, cu_seqlens = unpad_hidden_states(
-            hidden_states, kwargs.get("cu_seqlens"), attention_mask, q_len)
+            hidden_states, kwargs.get("cu_seqlens"), attention_mask, q_len
+        )
 
         conv_states = (None, None, None)
         if self.use_short_conv:
             if last_state is not None:
                 conv_states = last_state["conv_state"]
-            projections = ((self.q_proj, self.q_conv1d), (self.k_proj, self.k_conv1d),
-                           (self.v_proj, self.v_conv1d))
-            (q, k, v), conv_states = zip(*(
-                conv(proj(hidden_states), cache=state, output_final_state=use_cache, cu_seqlens=cu_seqlens)
-                for (proj, conv), state in zip(projections, conv_states)
-            ))
+            projections = (
+                (self.q_proj, self.q_conv1d),
+                (self.k_proj, self.k_conv1d),
+                (self.v_proj, self.v_conv1d),
+            )
+            (q, k, v), conv_states = zip(
+                *(
+                    conv(
+                        proj(hidden_states),
+                        cache=state,
+                        output_final_state=use_cache,
+                        cu_seqlens=cu_seqlens,
+                    )
+                    for (proj, conv), state in zip(projections, conv_states)
+                )
+            )
         else:
-            q, k, v = (F.silu(proj(hidden_states)) for proj in (self.q_proj, self.k_proj, self.v_proj))
+            q, k, v = (
+                F.silu(proj(hidden_states)) for proj in (self.q_proj, self.k_proj, self.v_proj)
+            )
         q, k = (rearrange(x, "... (h d) -> ... h d", d=self.head_k_dim) for x in (q, k))
         v = rearrange(v, "... (h d) -> ... h d", d=self.head_v_dim)
 
         op = chunk_gated_delta_rule if mode == "chunk" else fused_recurrent_gated_delta_rule
         o, recurrent_state = op(
-            q=q, k=k, v=v, g=self.a_proj(hidden_states), beta=self.b_proj(hidden_states),
+            q=q,
+            k=k,
+            v=v,
+            g=self.a_proj(hidden_states),
+            beta=self.b_proj(hidden_states),
             initial_state=None if last_state is None else last_state["recurrent_state"],
             output_final_state=use_cache,
             use_qk_l2norm_in_kernel=True,
@@ -174,7 +215,8 @@ class GatedDeltaNet(nn.Module):
             cu_seqlens=cu_seqlens,
         )
         update_layer_cache(
-            self, past_key_values,
+            self,
+            past_key_values,
             recurrent_state=recurrent_state,
             conv_state=tuple(conv_states) if self.use_short_conv else None,
             offset=q_len,

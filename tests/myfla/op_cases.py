@@ -1,4 +1,5 @@
 """Replaying a golden op case (shared/golden/README.md) on a myfla op."""
+
 from typing import Callable, List, Tuple
 
 import torch
@@ -6,8 +7,9 @@ import torch
 from tests.golden import TOLERANCES, cast_tree, rel_err
 
 
-def replay_op_case(case: dict, chunk_op: Callable, recurrent_op: Callable,
-                   dtype: torch.dtype) -> List[Tuple[str, float, float]]:
+def replay_op_case(
+    case: dict, chunk_op: Callable, recurrent_op: Callable, dtype: torch.dtype
+) -> List[Tuple[str, float, float]]:
     """Forward (chunk and recurrent) and chunk gradients; ``(what, error, bound)`` per comparison.
 
     Where fla's own result is further from the float64 reference than the bound (badly
@@ -21,9 +23,12 @@ def replay_op_case(case: dict, chunk_op: Callable, recurrent_op: Callable,
         o_rec, state_rec = recurrent_op(**inputs, **kwargs)
     vs_fla, vs_ref = TOLERANCES["op_vs_triton"][dtype], TOLERANCES["op_vs_fp64"][dtype]
     checks = []
-    for label, mine, fla_key in [("chunk output", o, "output"), ("chunk final state", state, "final_state"),
-                                 ("recurrent output", o_rec, "fused_recurrent_output"),
-                                 ("recurrent final state", state_rec, "fused_recurrent_final_state")]:
+    for label, mine, fla_key in [
+        ("chunk output", o, "output"),
+        ("chunk final state", state, "final_state"),
+        ("recurrent output", o_rec, "fused_recurrent_output"),
+        ("recurrent final state", state_rec, "fused_recurrent_final_state"),
+    ]:
         ref_key = "ref_fp64_" + ("output" if "output" in label else "final_state")
         fla_is_reliable = ref_key not in case or rel_err(case[fla_key], case[ref_key]) <= vs_fla
         if fla_is_reliable:
@@ -32,8 +37,16 @@ def replay_op_case(case: dict, chunk_op: Callable, recurrent_op: Callable,
             checks.append((f"{label} vs float64 reference", rel_err(mine, case[ref_key]), vs_ref))
     grads = case.get("ref_fp64_grads") or {}
     if grads:
-        loss = (o * case["grad_output"].to(dtype)).sum() + (state * case["grad_final_state"].to(dtype)).sum()
+        loss = (o * case["grad_output"].to(dtype)).sum() + (
+            state * case["grad_final_state"].to(dtype)
+        ).sum()
         loss.backward()
         for name, ref in grads.items():
-            checks.append((f"gradient of {name} vs float64 reference", rel_err(leaves[name].grad, ref), vs_ref))
+            checks.append(
+                (
+                    f"gradient of {name} vs float64 reference",
+                    rel_err(leaves[name].grad, ref),
+                    vs_ref,
+                )
+            )
     return checks

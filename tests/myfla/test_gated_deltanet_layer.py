@@ -1,4 +1,5 @@
 """GatedDeltaNet layer: parameters as fla's, and independent checks of every path."""
+
 import math
 
 import pytest
@@ -29,15 +30,32 @@ def test_parameter_names_and_shapes_follow_fla():
     layer = GatedDeltaNet(hidden_size=64, head_dim=16, num_heads=4, expand_v=2, num_v_heads=8)
     shapes = {name: tuple(p.shape) for name, p in layer.state_dict().items()}
     assert shapes == {
-        "A_log": (8,), "dt_bias": (8,), "q_proj.weight": (64, 64), "k_proj.weight": (64, 64),
-        "v_proj.weight": (256, 64), "a_proj.weight": (8, 64), "b_proj.weight": (8, 64),
-        "q_conv1d.weight": (64, 1, 4), "k_conv1d.weight": (64, 1, 4),
-        "v_conv1d.weight": (256, 1, 4), "g_proj.weight": (256, 64), "o_norm.weight": (32,),
+        "A_log": (8,),
+        "dt_bias": (8,),
+        "q_proj.weight": (64, 64),
+        "k_proj.weight": (64, 64),
+        "v_proj.weight": (256, 64),
+        "a_proj.weight": (8, 64),
+        "b_proj.weight": (8, 64),
+        "q_conv1d.weight": (64, 1, 4),
+        "k_conv1d.weight": (64, 1, 4),
+        "v_conv1d.weight": (256, 1, 4),
+        "g_proj.weight": (256, 64),
+        "o_norm.weight": (32,),
         "o_proj.weight": (64, 256),
     }
-    no_gate = GatedDeltaNet(hidden_size=64, head_dim=16, num_heads=4, use_gate=False,
-                            use_short_conv=False, conv_bias=True)
-    assert "g_proj.weight" not in no_gate.state_dict() and "q_conv1d.weight" not in no_gate.state_dict()
+    no_gate = GatedDeltaNet(
+        hidden_size=64,
+        head_dim=16,
+        num_heads=4,
+        use_gate=False,
+        use_short_conv=False,
+        conv_bias=True,
+    )
+    assert (
+        "g_proj.weight" not in no_gate.state_dict()
+        and "q_conv1d.weight" not in no_gate.state_dict()
+    )
     biased = GatedDeltaNet(hidden_size=64, head_dim=16, num_heads=4, conv_bias=True)
     assert biased.state_dict()["q_conv1d.bias"].shape == (64,)
 
@@ -54,16 +72,22 @@ def test_initial_distributions():
     assert layer.A_log._no_weight_decay and layer.dt_bias._no_weight_decay
 
 
-@pytest.mark.parametrize("overrides", [
-    dict(), dict(num_v_heads=4), dict(use_gate=False, allow_neg_eigval=True),
-    dict(use_short_conv=False), dict(output_gate_activation="sigmoid", conv_bias=True),
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        dict(),
+        dict(num_v_heads=4),
+        dict(use_gate=False, allow_neg_eigval=True),
+        dict(use_short_conv=False),
+        dict(output_gate_activation="sigmoid", conv_bias=True),
+    ],
+)
 def test_chunk_and_recurrent_paths_agree(overrides):
     layer = make_layer(**overrides)
     x = hidden(2, 40)
     with torch.no_grad():
-        recurrent, _, _ = layer(x)                      # eval and short: token by token
-    chunk, _, _ = layer(x)                              # grad enabled: chunked
+        recurrent, _, _ = layer(x)  # eval and short: token by token
+    chunk, _, _ = layer(x)  # grad enabled: chunked
     assert rel_err(chunk, recurrent) < 1e-12
 
 
@@ -101,13 +125,13 @@ def test_left_padded_rows_equal_unpadded_rows(grad):
     x = hidden(3, 90)
     mask = torch.zeros(3, 90, dtype=torch.long)
     for row, n in enumerate(lens):
-        mask[row, 90 - n:] = 1
+        mask[row, 90 - n :] = 1
     with torch.set_grad_enabled(grad):
         padded, _, _ = layer(x, attention_mask=mask)
         for row, n in enumerate(lens):
-            alone, _, _ = layer(x[row:row + 1, 90 - n:])
-            assert rel_err(padded[row:row + 1, 90 - n:], alone) < 1e-12
-            assert torch.all(padded[row, :90 - n] == 0)
+            alone, _, _ = layer(x[row : row + 1, 90 - n :])
+            assert rel_err(padded[row : row + 1, 90 - n :], alone) < 1e-12
+            assert torch.all(padded[row, : 90 - n] == 0)
 
 
 def test_padded_prefill_then_cached_decoding():
@@ -118,15 +142,26 @@ def test_padded_prefill_then_cached_decoding():
     with torch.no_grad():
         cache = Cache()
         layer(x[:, :30], attention_mask=mask, past_key_values=cache, use_cache=True)
-        step, _, _ = layer(x[:, 30:], attention_mask=torch.cat([mask, torch.ones(2, 1).long()], 1),
-                           past_key_values=cache, use_cache=True)
+        step, _, _ = layer(
+            x[:, 30:],
+            attention_mask=torch.cat([mask, torch.ones(2, 1).long()], 1),
+            past_key_values=cache,
+            use_cache=True,
+        )
         alone, _, _ = layer(x[1:, 10:])
     assert rel_err(step[1:], alone[:, -1:]) < 1e-12
 
 
 def test_gradcheck_layer_inputs_and_parameters():
-    layer = make_layer(hidden_size=8, head_dim=2, num_heads=2, expand_v=1, num_v_heads=4,
-                       conv_size=3, conv_bias=True).train()
+    layer = make_layer(
+        hidden_size=8,
+        head_dim=2,
+        num_heads=2,
+        expand_v=1,
+        num_v_heads=4,
+        conv_size=3,
+        conv_bias=True,
+    ).train()
     params = {name: p.detach().clone().requires_grad_() for name, p in layer.named_parameters()}
     x = hidden(1, 6, size=8).requires_grad_()
     names = list(params)
@@ -156,12 +191,15 @@ def test_training_uses_chunk_mode_only():
         layer(hidden(1, 100))
 
 
-@pytest.mark.parametrize("kwargs,message", [
-    (dict(mode="fused_chunk"), "mode must be one of"),
-    (dict(output_gate_activation="relu"), "output_gate_activation must be one of"),
-    (dict(num_v_heads=3), "num_v_heads=3 must be a multiple of num_heads=2"),
-    (dict(expand_v=0.3), "expand_v=0.3 times head_dim=4 must be a whole number"),
-])
+@pytest.mark.parametrize(
+    "kwargs,message",
+    [
+        (dict(mode="fused_chunk"), "mode must be one of"),
+        (dict(output_gate_activation="relu"), "output_gate_activation must be one of"),
+        (dict(num_v_heads=3), "num_v_heads=3 must be a multiple of num_heads=2"),
+        (dict(expand_v=0.3), "expand_v=0.3 times head_dim=4 must be a whole number"),
+    ],
+)
 def test_bad_constructor_arguments(kwargs, message):
     with pytest.raises(ValueError, match=message):
         GatedDeltaNet(**{**SMALL, **kwargs})

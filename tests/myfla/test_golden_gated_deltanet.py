@@ -1,4 +1,5 @@
-"""Every golden fixture that names GatedDeltaNet or a gated-delta-rule op, in float64 and float32."""
+"""Every golden fixture naming GatedDeltaNet or a gated-delta-rule op, in float64 and float32."""
+
 import os
 
 import pytest
@@ -9,7 +10,12 @@ from tests.golden import cases, golden_dir, load
 from tests.myfla.layer_cases import replay_layer_case
 from tests.myfla.op_cases import replay_op_case
 
-GDN_OPS = {"chunk_gated_delta_rule", "fused_recurrent_gated_delta_rule", "chunk_gdn", "fused_recurrent_gdn"}
+GDN_OPS = {
+    "chunk_gated_delta_rule",
+    "fused_recurrent_gated_delta_rule",
+    "chunk_gdn",
+    "fused_recurrent_gdn",
+}
 GDN_CASES = cases(lambda c: c.get("layer") == "GatedDeltaNet" or c.get("op") in GDN_OPS)
 
 
@@ -24,7 +30,9 @@ def test_fixtures_are_found():
 def test_matches_fla(path, dtype):
     case = load(path)
     if case["kind"] == "op":
-        checks = replay_op_case(case, chunk_gated_delta_rule, fused_recurrent_gated_delta_rule, dtype)
+        checks = replay_op_case(
+            case, chunk_gated_delta_rule, fused_recurrent_gated_delta_rule, dtype
+        )
     else:
         checks = replay_layer_case(case, dtype)
     failures = [f"{what}: {err:.3g} > {bound:g}" for what, err, bound in checks if not err <= bound]

@@ -1,4 +1,5 @@
 """ShortConvolution and causal_conv1d: reference, decoding, packed sequences, errors."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -115,8 +116,12 @@ def test_decoding_step_by_step_equals_one_pass(bias):
         y0, cache = conv(x[:, :5], residual=residual[:, :5], output_final_state=True)
         outs = [y0]
         for t in range(5, 8):
-            y, returned = conv(x[:, t:t + 1], residual=residual[:, t:t + 1], cache=cache,
-                               output_final_state=True)
+            y, returned = conv(
+                x[:, t : t + 1],
+                residual=residual[:, t : t + 1],
+                cache=cache,
+                output_final_state=True,
+            )
             assert returned is cache, "a decoding step updates the cache in place"
             outs.append(y)
         y, cache = conv(x[:, 8:], residual=residual[:, 8:], cache=cache, output_final_state=True)
@@ -162,31 +167,44 @@ def test_packed_equals_each_sequence_alone(lengths, with_state):
     conv = make_conv(4, 4, bias=True)
     x, cu_seqlens, state = packed(lengths, 4, 4, with_state)
     residual = torch.randn_like(x)
-    y, final = conv(x, residual=residual, cache=state, output_final_state=True,
-                    cu_seqlens=cu_seqlens)
+    y, final = conv(
+        x, residual=residual, cache=state, output_final_state=True, cu_seqlens=cu_seqlens
+    )
     assert y.shape == x.shape and final.shape == (len(lengths), 4, 4)
     for n, (bos, eos) in enumerate(zip(cu_seqlens[:-1].tolist(), cu_seqlens[1:].tolist())):
-        own = None if state is None else state[n:n + 1]
-        ref_y, ref_final = reference(x[:, bos:eos], weight_of(conv), conv.bias, "silu", own,
-                                     residual[:, bos:eos])
+        own = None if state is None else state[n : n + 1]
+        ref_y, ref_final = reference(
+            x[:, bos:eos], weight_of(conv), conv.bias, "silu", own, residual[:, bos:eos]
+        )
         torch.testing.assert_close(y[:, bos:eos], ref_y, rtol=1e-12, atol=1e-12)
-        torch.testing.assert_close(final[n:n + 1], ref_final, rtol=0, atol=0)
+        torch.testing.assert_close(final[n : n + 1], ref_final, rtol=0, atol=0)
 
 
 def test_packed_gradients_equal_per_sequence_gradients():
     x, cu_seqlens, state = packed([3, 5, 1], 3, 4, with_state=True)
     weight = torch.randn(3, 4, dtype=F64)
     leaves = [t.clone().requires_grad_() for t in (x, weight, state)]
-    y, final = causal_conv1d(leaves[0], leaves[1], initial_state=leaves[2], activation="silu",
-                             output_final_state=True, cu_seqlens=cu_seqlens)
+    y, final = causal_conv1d(
+        leaves[0],
+        leaves[1],
+        initial_state=leaves[2],
+        activation="silu",
+        output_final_state=True,
+        cu_seqlens=cu_seqlens,
+    )
     (y.square().sum() + final.sin().sum()).backward()
     packed_grads = [t.grad for t in leaves]
 
     leaves = [t.clone().requires_grad_() for t in (x, weight, state)]
     total = 0
     for n, (bos, eos) in enumerate(zip(cu_seqlens[:-1].tolist(), cu_seqlens[1:].tolist())):
-        y, final = causal_conv1d(leaves[0][:, bos:eos], leaves[1], initial_state=leaves[2][n:n + 1],
-                                 activation="silu", output_final_state=True)
+        y, final = causal_conv1d(
+            leaves[0][:, bos:eos],
+            leaves[1],
+            initial_state=leaves[2][n : n + 1],
+            activation="silu",
+            output_final_state=True,
+        )
         total = total + y.square().sum() + final.sin().sum()
     total.backward()
     for got, want in zip(packed_grads, [t.grad for t in leaves]):
@@ -196,8 +214,9 @@ def test_packed_gradients_equal_per_sequence_gradients():
 def test_packed_single_tokens_take_the_decoding_step():
     conv = make_conv(4, 3)
     x, cu_seqlens, state = packed([1, 1, 1], 4, 3, with_state=True)
-    expected, expected_state = conv(x, cache=state.clone(), output_final_state=True,
-                                    cu_seqlens=cu_seqlens)
+    expected, expected_state = conv(
+        x, cache=state.clone(), output_final_state=True, cu_seqlens=cu_seqlens
+    )
     with torch.no_grad():
         y, returned = conv(x, cache=state, output_final_state=True, cu_seqlens=cu_seqlens)
     assert returned is state
@@ -248,8 +267,9 @@ def test_gradcheck_fixed_length():
     state = torch.randn(2, 3, 4, dtype=F64, requires_grad=True)
 
     def fn(*args):
-        return causal_conv1d(args[0], args[1], args[2], args[3], args[4], output_final_state=True,
-                             activation="silu")
+        return causal_conv1d(
+            args[0], args[1], args[2], args[3], args[4], output_final_state=True, activation="silu"
+        )
 
     assert torch.autograd.gradcheck(fn, (x, weight, bias, residual, state))
 
@@ -260,8 +280,14 @@ def test_gradcheck_packed():
     args = [t.requires_grad_() for t in (x, weight, state)]
 
     def fn(x, weight, state):
-        return causal_conv1d(x, weight, initial_state=state, output_final_state=True,
-                             activation="swish", cu_seqlens=cu_seqlens)
+        return causal_conv1d(
+            x,
+            weight,
+            initial_state=state,
+            output_final_state=True,
+            activation="swish",
+            cu_seqlens=cu_seqlens,
+        )
 
     assert torch.autograd.gradcheck(fn, args)
 
@@ -272,8 +298,9 @@ def test_update_and_update_states_functions():
     _, final = causal_conv1d(x, weight, output_final_state=True)
     torch.testing.assert_close(causal_conv1d_update_states(x, 3), final, rtol=0, atol=0)
     x_packed, cu_seqlens, state = packed([2, 5], 4, 3, with_state=True)
-    _, final = causal_conv1d(x_packed, weight, initial_state=state, output_final_state=True,
-                             cu_seqlens=cu_seqlens)
+    _, final = causal_conv1d(
+        x_packed, weight, initial_state=state, output_final_state=True, cu_seqlens=cu_seqlens
+    )
     got = causal_conv1d_update_states(x_packed[0], 3, initial_state=state, cu_seqlens=cu_seqlens)
     torch.testing.assert_close(got, final, rtol=0, atol=0)
 
@@ -289,10 +316,14 @@ def test_update_and_update_states_functions():
 def test_module_layout_and_repr():
     conv = ShortConvolution(8, 4, bias=True)
     assert {k: tuple(v.shape) for k, v in conv.state_dict().items()} == {
-        "weight": (8, 1, 4), "bias": (8,)}
+        "weight": (8, 1, 4),
+        "bias": (8,),
+    }
     assert conv.state_size == 32
-    assert repr(conv) == ("ShortConvolution(8, 8, kernel_size=(4,), stride=(1,), padding=(3,), "
-                          "groups=8, activation=silu, backend=triton)")
+    assert repr(conv) == (
+        "ShortConvolution(8, 8, kernel_size=(4,), stride=(1,), padding=(3,), "
+        "groups=8, activation=silu, backend=triton)"
+    )
     assert "bias=False" in repr(ShortConvolution(8, 4, activation=None, backend="cuda"))
 
 
@@ -307,26 +338,55 @@ def test_constructor_errors():
         ShortConvolution(4, 3, use_fast_conv1d=True)
 
 
-@pytest.mark.parametrize("kwargs, error, name", [
-    ({"x": torch.randn(2, 4)}, ValueError, "x"),
-    ({"x": torch.randn(2, 5, 3)}, ValueError, "x"),
-    ({"x": [[1.0]]}, TypeError, "x"),
-    ({"residual": torch.randn(2, 5, 4)}, ValueError, "residual"),
-    ({"cache": torch.randn(2, 4, 3)}, ValueError, "cache"),
-    ({"cache": torch.randn(3, 4, 4)}, ValueError, "cache"),
-    ({"mask": torch.ones(2, 5)}, ValueError, "mask"),
-    ({"cu_seqlens": torch.tensor([0, 3, 6])}, ValueError, "batch size"),
-    ({"x": torch.randn(1, 6, 4), "cu_seqlens": torch.tensor([0, 4, 2, 6])}, ValueError,
-     "non-decreasing"),
-    ({"x": torch.randn(1, 6, 4), "cu_seqlens": torch.tensor([0, 3, 5])}, ValueError, "end at the sequence length T"),
-    ({"x": torch.randn(1, 6, 4), "cu_seqlens": torch.tensor([1, 3, 6])}, ValueError, "start at 0"),
-    ({"x": torch.randn(1, 6, 4), "cu_seqlens": torch.tensor([0.0, 6.0])}, TypeError, "cu_seqlens"),
-    ({"x": torch.randn(1, 6, 4), "cu_seqlens": torch.tensor([[0, 6]])}, ValueError, "cu_seqlens"),
-    ({"x": torch.randn(1, 6, 4), "cu_seqlens": torch.tensor([0, 6]), "mask": torch.ones(1, 6)},
-     ValueError, "mask"),
-    ({"chunk_size": 64}, TypeError, "chunk_size"),
-    ({"cp_context": object()}, NotImplementedError, "cp_context"),
-])
+@pytest.mark.parametrize(
+    "kwargs, error, name",
+    [
+        ({"x": torch.randn(2, 4)}, ValueError, "x"),
+        ({"x": torch.randn(2, 5, 3)}, ValueError, "x"),
+        ({"x": [[1.0]]}, TypeError, "x"),
+        ({"residual": torch.randn(2, 5, 4)}, ValueError, "residual"),
+        ({"cache": torch.randn(2, 4, 3)}, ValueError, "cache"),
+        ({"cache": torch.randn(3, 4, 4)}, ValueError, "cache"),
+        ({"mask": torch.ones(2, 5)}, ValueError, "mask"),
+        ({"cu_seqlens": torch.tensor([0, 3, 6])}, ValueError, "batch size"),
+        (
+            {"x": torch.randn(1, 6, 4), "cu_seqlens": torch.tensor([0, 4, 2, 6])},
+            ValueError,
+            "non-decreasing",
+        ),
+        (
+            {"x": torch.randn(1, 6, 4), "cu_seqlens": torch.tensor([0, 3, 5])},
+            ValueError,
+            "end at the sequence length T",
+        ),
+        (
+            {"x": torch.randn(1, 6, 4), "cu_seqlens": torch.tensor([1, 3, 6])},
+            ValueError,
+            "start at 0",
+        ),
+        (
+            {"x": torch.randn(1, 6, 4), "cu_seqlens": torch.tensor([0.0, 6.0])},
+            TypeError,
+            "cu_seqlens",
+        ),
+        (
+            {"x": torch.randn(1, 6, 4), "cu_seqlens": torch.tensor([[0, 6]])},
+            ValueError,
+            "cu_seqlens",
+        ),
+        (
+            {
+                "x": torch.randn(1, 6, 4),
+                "cu_seqlens": torch.tensor([0, 6]),
+                "mask": torch.ones(1, 6),
+            },
+            ValueError,
+            "mask",
+        ),
+        ({"chunk_size": 64}, TypeError, "chunk_size"),
+        ({"cp_context": object()}, NotImplementedError, "cp_context"),
+    ],
+)
 def test_forward_errors_name_the_argument(kwargs, error, name):
     conv = ShortConvolution(4, 4)
     kwargs = {"x": torch.randn(2, 6, 4), **kwargs}
@@ -359,12 +419,24 @@ def test_functional_errors():
 def test_kernel_hints_are_accepted_and_package_path_works():
     from myfla.modules.causal_conv1d import ShortConvolution as PackageShortConvolution
     from myfla.modules.causal_conv1d import causal_conv1d as package_causal_conv1d
+
     assert PackageShortConvolution is ShortConvolution and package_causal_conv1d is causal_conv1d
     x, cu_seqlens, _ = packed([2, 3], 4, 3, with_state=False)
     weight = torch.randn(4, 3, dtype=F64)
     expected, _ = causal_conv1d(x, weight, cu_seqlens=cu_seqlens)
-    y, _ = causal_conv1d(x, weight, None, None, None, False, None, "mix", cu_seqlens,
-                         cu_seqlens.cpu(), torch.zeros(2, 2, dtype=torch.long))
+    y, _ = causal_conv1d(
+        x,
+        weight,
+        None,
+        None,
+        None,
+        False,
+        None,
+        "mix",
+        cu_seqlens,
+        cu_seqlens.cpu(),
+        torch.zeros(2, 2, dtype=torch.long),
+    )
     assert torch.equal(y, expected)
 
 

@@ -1,4 +1,5 @@
 """Splitting the time axis into chunks, shared by the chunked ops."""
+
 import torch
 import torch.nn.functional as F
 

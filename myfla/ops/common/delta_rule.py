@@ -10,6 +10,7 @@ heads (grouped heads are expanded by the caller):
 with ``a_t = exp(g_t)``. A step with ``k_t = 0``, ``beta_t = 0`` and ``g_t = 0`` leaves the
 state unchanged: padding made of such steps is exact.
 """
+
 from typing import Optional, Tuple
 
 import torch
@@ -36,17 +37,18 @@ def chunk_delta_rule(
     """
     batch, heads, seq_len, key_dim = k.shape
     q, k, v, g, beta = (split_chunks(x, chunk_size) for x in (q, k, v, g, beta))
-    g_cum = g.cumsum(-1)                                       # [B, H, NT, C]
-    decay = decay_matrix(g_cum)                                # exp(G_i - G_j), j <= i
+    g_cum = g.cumsum(-1)  # [B, H, NT, C]
+    decay = decay_matrix(g_cum)  # exp(G_i - G_j), j <= i
 
     # WY representation, for all chunks at once: T = (I + A)^-1, u = T beta v - T beta exp(G) k S.
     beta_gram = (k @ k.transpose(-1, -2) * decay * beta.unsqueeze(-1)).tril(-1)
     identity = torch.eye(chunk_size, dtype=k.dtype, device=k.device)
-    inverse = torch.linalg.solve_triangular(beta_gram, identity.expand_as(beta_gram),
-                                            upper=False, unitriangular=True)
+    inverse = torch.linalg.solve_triangular(
+        beta_gram, identity.expand_as(beta_gram), upper=False, unitriangular=True
+    )
     u_local = inverse @ (v * beta.unsqueeze(-1))
     w = inverse @ (k * (beta * g_cum.exp()).unsqueeze(-1))
-    k_to_end = k * (g_cum[..., -1:] - g_cum).exp().unsqueeze(-1)   # k_i exp(G_C - G_i)
+    k_to_end = k * (g_cum[..., -1:] - g_cum).exp().unsqueeze(-1)  # k_i exp(G_C - G_i)
 
     # The only sequential part: carry the state across chunks.
     state = initial_state
@@ -57,10 +59,11 @@ def chunk_delta_rule(
         u = u_local[:, :, n] - w[:, :, n] @ state
         chunk_states.append(state)
         corrected.append(u)
-        state = (g_cum[:, :, n, -1, None, None].exp() * state
-                 + k_to_end[:, :, n].transpose(-1, -2) @ u)
-    starts = torch.stack(chunk_states, dim=2)                  # [B, H, NT, K, V]
-    u = torch.stack(corrected, dim=2)                          # [B, H, NT, C, V]
+        state = (
+            g_cum[:, :, n, -1, None, None].exp() * state + k_to_end[:, :, n].transpose(-1, -2) @ u
+        )
+    starts = torch.stack(chunk_states, dim=2)  # [B, H, NT, K, V]
+    u = torch.stack(corrected, dim=2)  # [B, H, NT, C, V]
 
     o = (q * g_cum.exp().unsqueeze(-1)) @ starts + (q @ k.transpose(-1, -2) * decay) @ u
     return merge_chunks(o * scale, seq_len), state

@@ -1,4 +1,5 @@
 """``chunk_gated_delta_rule``: the gated delta rule computed chunk by chunk (training, prefill)."""
+
 import functools
 from typing import Optional, Tuple
 
@@ -35,7 +36,7 @@ def chunk_gated_delta_rule(
     Args:
         q, k: ``[B, T, H, K]``; v: ``[B, T, HV, V]`` (grouped value heads when ``HV > H``).
         g: ``[B, T, HV]`` log decays, or the raw gate when ``use_gate_in_kernel=True`` (then
-            ``g = -exp(A_log) * softplus(g + dt_bias)`` with ``A_log``, ``dt_bias`` of shape ``[HV]``).
+            ``g = -exp(A_log) * softplus(g + dt_bias)``; ``A_log``, ``dt_bias``: ``[HV]``).
         beta: ``[B, T, HV]``; logits when ``use_beta_sigmoid_in_kernel`` (times 2 with
             ``allow_neg_eigval``).
         initial_state: ``[N, HV, K, V]`` (``[N, HV, V, K]`` with ``state_v_first``), ``N`` the
@@ -47,7 +48,8 @@ def chunk_gated_delta_rule(
     if cp_context is not None:
         raise NotImplementedError("cp_context (context parallelism) is not supported by myfla")
     state_v_first, options = pop_options(
-        kwargs, state_v_first, ("chunk_size", "use_gate_in_kernel", "A_log", "dt_bias"))
+        kwargs, state_v_first, ("chunk_size", "use_gate_in_kernel", "A_log", "dt_bias")
+    )
     chunk_size = options.get("chunk_size", 64)
     if chunk_size not in CHUNK_SIZES:
         raise ValueError(f"chunk_size must be one of {CHUNK_SIZES}, got {chunk_size}")
@@ -59,7 +61,14 @@ def chunk_gated_delta_rule(
         raise ValueError(f"beta must have shape [B, T, HV], got {list(beta.shape)}")
     return run_gated_delta_rule(
         functools.partial(chunk_delta_rule, chunk_size=chunk_size),
-        q, k, v, g, beta, scale, initial_state, output_final_state,
+        q,
+        k,
+        v,
+        g,
+        beta,
+        scale,
+        initial_state,
+        output_final_state,
         use_qk_l2norm_in_kernel=use_qk_l2norm_in_kernel,
         use_beta_sigmoid_in_kernel=use_beta_sigmoid_in_kernel,
         allow_neg_eigval=allow_neg_eigval,

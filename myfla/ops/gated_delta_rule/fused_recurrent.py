@@ -1,4 +1,5 @@
 """``fused_recurrent_gated_delta_rule``: the gated delta rule token by token (decoding)."""
+
 from typing import Optional, Tuple
 
 import torch
@@ -40,7 +41,14 @@ def fused_recurrent_gated_delta_rule(
     state_v_first, _ = pop_options(kwargs, state_v_first, ())
     return run_gated_delta_rule(
         recurrent_delta_rule,
-        q, k, v, g, beta, scale, initial_state, output_final_state,
+        q,
+        k,
+        v,
+        g,
+        beta,
+        scale,
+        initial_state,
+        output_final_state,
         use_qk_l2norm_in_kernel=use_qk_l2norm_in_kernel,
         use_beta_sigmoid_in_kernel=use_beta_sigmoid_in_kernel,
         allow_neg_eigval=allow_neg_eigval,

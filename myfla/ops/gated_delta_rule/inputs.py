@@ -1,8 +1,9 @@
-"""Checks and canonical form of the gated-delta-rule arguments, shared by the chunk and recurrent ops.
+"""Checks and canonical form of the gated-delta-rule arguments (chunk and recurrent ops).
 
 Public layout (fla's): ``q, k: [B, T, H, K]``, ``v: [B, T, HV, V]`` with ``HV % H == 0``,
 ``g, beta: [B, T, HV]``, states ``[N, HV, K, V]`` (``[N, HV, V, K]`` with ``state_v_first``).
 """
+
 import warnings
 from numbers import Real
 from typing import Callable, Optional, Sequence, Tuple
@@ -37,19 +38,27 @@ def _check_qkv(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
     _check_tensor("v", v, (batch, seq_len) + tuple(v.shape[2:]), "[B, T, HV, V]")
     if v.shape[2] % heads != 0:
         raise ValueError(
-            f"v has HV={v.shape[2]} heads, which must be a multiple of the H={heads} heads of q and k"
+            f"v has HV={v.shape[2]} heads, which must be a multiple of "
+            f"the H={heads} heads of q and k"
         )
 
 
 def pop_options(kwargs: dict, state_v_first: bool, allowed: Tuple[str, ...]) -> Tuple[bool, dict]:
     """Handle fla's deprecated/extra keyword arguments; reject unknown ones by name."""
     if "head_first" in kwargs:
-        raise ValueError("head_first is not supported: inputs must be [B, T, H, ...] as in fla 0.6.0")
+        raise ValueError(
+            "head_first is not supported: inputs must be [B, T, H, ...] as in fla 0.6.0"
+        )
     if "transpose_state_layout" in kwargs:
         if state_v_first:
-            raise ValueError("pass either state_v_first or the deprecated transpose_state_layout, not both")
-        warnings.warn("transpose_state_layout is deprecated; use state_v_first",
-                      DeprecationWarning, stacklevel=3)
+            raise ValueError(
+                "pass either state_v_first or the deprecated transpose_state_layout, not both"
+            )
+        warnings.warn(
+            "transpose_state_layout is deprecated; use state_v_first",
+            DeprecationWarning,
+            stacklevel=3,
+        )
         state_v_first = bool(kwargs.pop("transpose_state_layout"))
     unknown = sorted(set(kwargs) - set(allowed))
     if unknown:
@@ -115,8 +124,12 @@ def run_gated_delta_rule(
         num_seqs = cu_seqlens.numel() - 1
     if initial_state is not None:
         layout = (value_dim, key_dim) if state_v_first else (key_dim, value_dim)
-        _check_tensor("initial_state", initial_state, (num_seqs, v_heads) + layout,
-                      "[N, HV, V, K]" if state_v_first else "[N, HV, K, V]")
+        _check_tensor(
+            "initial_state",
+            initial_state,
+            (num_seqs, v_heads) + layout,
+            "[N, HV, V, K]" if state_v_first else "[N, HV, K, V]",
+        )
 
     out_dtype = q.dtype
     dtype = torch.float64 if q.dtype == torch.float64 else torch.float32
@@ -124,7 +137,7 @@ def run_gated_delta_rule(
     if use_qk_l2norm_in_kernel:
         q, k = l2_norm(q), l2_norm(k)
     if scale is None:
-        scale = key_dim ** -0.5
+        scale = key_dim**-0.5
     if beta is None:
         beta = v.new_ones(batch, seq_len, v_heads)
     beta = beta.to(dtype)
@@ -145,7 +158,9 @@ def run_gated_delta_rule(
 
     index = None
     if cu_seqlens is not None:
-        (q, k, v, g, beta, gk, gv), index = to_padded(q, k, v, g, beta, gk, gv, cu_seqlens=cu_seqlens)
+        (q, k, v, g, beta, gk, gv), index = to_padded(
+            q, k, v, g, beta, gk, gv, cu_seqlens=cu_seqlens
+        )
     group = v_heads // heads
     if group > 1:
         q, k = q.repeat_interleave(group, dim=2), k.repeat_interleave(group, dim=2)
@@ -153,10 +168,17 @@ def run_gated_delta_rule(
     def head_first(x: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
         return None if x is None else x.transpose(1, 2)
 
-    per_channel_decays = {name: head_first(x) for name, x in (("gk", gk), ("gv", gv)) if x is not None}
+    per_channel_decays = {
+        name: head_first(x) for name, x in (("gk", gk), ("gv", gv)) if x is not None
+    }
     o, final_state = kernel(
-        head_first(q), head_first(k), head_first(v),
-        g=head_first(g), beta=head_first(beta), scale=scale, initial_state=initial_state,
+        head_first(q),
+        head_first(k),
+        head_first(v),
+        g=head_first(g),
+        beta=head_first(beta),
+        scale=scale,
+        initial_state=initial_state,
         **per_channel_decays,
     )
     o = o.transpose(1, 2)

@@ -4,23 +4,29 @@ Packed inputs are ``[1, T, ...]`` with sequence ``i`` at ``cu_seqlens[i]:cu_seql
 The recurrent ops run them as a right-padded batch ``[N, L, ...]`` (``L`` the longest length);
 ops make the padded steps identity steps, so the state after them is the sequence's final state.
 """
+
 from typing import List, Optional, Tuple
 
 import torch
 
 
 def check_cu_seqlens(cu_seqlens: torch.Tensor, batch_size: int, seq_len: int) -> List[int]:
-    """The offsets as ints; ``ValueError``/``TypeError`` unless they describe a packed ``[1, T]`` batch.
+    """The offsets as ints; ``ValueError``/``TypeError`` unless they describe packed ``[1, T]``.
 
     Empty sequences (equal neighbouring offsets) are allowed.
     """
     if not isinstance(cu_seqlens, torch.Tensor):
         raise TypeError(f"cu_seqlens must be a torch.Tensor, got {type(cu_seqlens).__name__}")
-    if cu_seqlens.dtype.is_floating_point or cu_seqlens.dtype.is_complex or cu_seqlens.dtype == torch.bool:
+    if (
+        cu_seqlens.dtype.is_floating_point
+        or cu_seqlens.dtype.is_complex
+        or cu_seqlens.dtype == torch.bool
+    ):
         raise TypeError(f"cu_seqlens must hold integers, got dtype {cu_seqlens.dtype}")
     if cu_seqlens.dim() != 1 or cu_seqlens.numel() < 2:
         raise ValueError(
-            f"cu_seqlens must be 1-D with at least 2 offsets [0, ..., T], got shape {tuple(cu_seqlens.shape)}"
+            "cu_seqlens must be 1-D with at least 2 offsets [0, ..., T], "
+            f"got shape {tuple(cu_seqlens.shape)}"
         )
     if batch_size != 1:
         raise ValueError(
@@ -40,7 +46,7 @@ def check_cu_seqlens(cu_seqlens: torch.Tensor, batch_size: int, seq_len: int) ->
 
 
 def padded_index(cu_seqlens: torch.Tensor) -> Tuple[torch.Tensor, int]:
-    """Flat positions ``n * L + t`` of every packed token in the padded ``[N, L]`` grid, and ``L``."""
+    """Flat positions ``n * L + t`` of the packed tokens in the padded ``[N, L]`` grid; ``L``."""
     lens = torch.diff(cu_seqlens).long()
     max_len = int(lens.max())
     seq_id = torch.repeat_interleave(torch.arange(len(lens), device=lens.device), lens)
