@@ -18,7 +18,7 @@ import re
 import sys
 import warnings
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Type, TypeVar
+from typing import Any, Callable, Dict, List, Optional, Set, Type, TypeVar
 
 from fla_encoders.base import FLAEncoderStrategy
 from fla_encoders.errors import EncoderLoadError, EncoderPluginWarning, UnknownEncoderError
@@ -62,7 +62,7 @@ class EncoderRegistry:
         self._preferred: Dict[str, str] = {}
         self._discovered: Optional[Dict[str, List[Provider]]] = None
         self._loaded: Dict[Provider, Any] = {}  # Provider -> class, or the exception it raised
-        self._collisions_reported: set = set()
+        self._collisions_reported: Set[str] = set()
 
     def register(self, name: str, *, override: bool = False) -> Callable[[E], E]:
         """Class decorator: make a ``FLAEncoderStrategy`` subclass available as ``name``."""
