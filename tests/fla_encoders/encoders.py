@@ -4,6 +4,11 @@ from torch import nn
 from fla_encoders import FLAEncoderStrategy
 
 
+def target(name: str) -> str:
+    """The entry-point value ``module:name`` naming ``name`` in this module."""
+    return f"{__name__}:{name}"
+
+
 class LastStep(FLAEncoderStrategy):
     """Projects the last time step: ``(B, T, F) -> (B, hidden_size)``."""
 

@@ -6,9 +6,9 @@ import pytest
 
 import fla_encoders.cli
 from fla_encoders.cli import main
-from tests.fla_encoders.encoders import MeanPool
+from tests.fla_encoders.encoders import MeanPool, target
 
-LAST = "tests.fla_encoders.encoders:LastStep"
+LAST = target("LastStep")
 
 
 @pytest.fixture
@@ -19,12 +19,12 @@ def cli_registry(registry, monkeypatch):
 
 def test_list_shows_names_distributions_and_targets(site, cli_registry, capsys):
     site.add_dist("plugin-b", {"enc": LAST, "other": LAST})
-    site.add_dist("plugin-a", {"enc": LAST.replace("LastStep", "MeanPool")})
+    site.add_dist("plugin-a", {"enc": target("MeanPool")})
     assert main(["list"]) == 0
     lines = capsys.readouterr().out.splitlines()
     assert lines[0].split() == ["NAME", "DISTRIBUTION", "TARGET"]
     assert [line.split() for line in lines[1:]] == [
-        ["enc", "plugin-a", "tests.fla_encoders.encoders:MeanPool"],
+        ["enc", "plugin-a", target("MeanPool")],
         ["plugin-b", LAST],
         ["other", "plugin-b", LAST],
     ]
@@ -42,7 +42,7 @@ def test_list_check_loads_each_and_reports_failures(site, cli_registry, capsys):
         ["broken", "broken-dist", "no_such_module_anywhere:Encoder",
          "failed: ModuleNotFoundError: No module named 'no_such_module_anywhere'"],
         ["good", "good-dist", LAST, "ok"],
-        ["in_code", "(in-code)", "tests.fla_encoders.encoders:MeanPool", "ok"],
+        ["in_code", "(in-code)", target("MeanPool"), "ok"],
     ]
     assert captured.err == ""  # the table replaces the warning
 

@@ -6,10 +6,10 @@ import pytest
 
 import fla_encoders
 from fla_encoders import EncoderLoadError, EncoderPluginWarning
-from tests.fla_encoders.encoders import LastStep, MeanPool
+from tests.fla_encoders.encoders import LastStep, MeanPool, target
 
-LAST = "tests.fla_encoders.encoders:LastStep"
-MEAN = "tests.fla_encoders.encoders:MeanPool"
+LAST = target("LastStep")
+MEAN = target("MeanPool")
 
 PLUGIN = """
 from tests.fla_encoders.encoders import LastStep
@@ -54,8 +54,7 @@ def test_a_plugin_that_fails_to_import_warns_and_raises_but_spares_the_others(si
 
 
 def test_an_entry_point_that_is_not_an_encoder_class_warns_and_raises(site, registry):
-    site.add_dist("odd-dist", {"module": "tests.fla_encoders.encoders:NotAnEncoder",
-                               "missing": "tests.fla_encoders.encoders:Missing"})
+    site.add_dist("odd-dist", {"module": target("NotAnEncoder"), "missing": target("Missing")})
     cause = "'odd-dist'.*not a subclass of FLAEncoderStrategy"
     with pytest.warns(EncoderPluginWarning, match=cause):
         with pytest.raises(EncoderLoadError) as info:
@@ -144,7 +143,7 @@ def test_in_code_register_refuses_a_name_an_entry_point_provides(site, registry)
 
 def test_in_code_override_comes_before_entry_points_without_a_warning(site, registry):
     site.add_dist("plugin-a", {"enc": LAST})
-    site.add_dist("plugin-b", {"enc": LAST.replace("LastStep", "NoOutputDim")})
+    site.add_dist("plugin-b", {"enc": target("NoOutputDim")})
     registry.register("enc", override=True)(MeanPool)
     with warnings.catch_warnings():
         warnings.simplefilter("error")

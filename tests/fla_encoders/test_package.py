@@ -7,7 +7,7 @@ import pytest
 import fla_encoders
 import myfla
 from fla_encoders import ENTRY_POINT_GROUP, EncoderRegistry, FLAEncoderFactory
-from tests.fla_encoders.encoders import LastStep
+from tests.fla_encoders.encoders import LastStep, target
 
 
 def test_exports():
@@ -27,7 +27,7 @@ def factory_refreshed_after():
 
 
 def test_the_factory_discovers_the_fla_encoders_group(site, factory_refreshed_after):
-    site.add_dist("plugin-a", {"tests_last_step": "tests.fla_encoders.encoders:LastStep"},
+    site.add_dist("plugin-a", {"tests_last_step": target("LastStep")},
                   group=ENTRY_POINT_GROUP)
     FLAEncoderFactory.refresh()
     assert "tests_last_step" in FLAEncoderFactory.list_available()
