@@ -30,7 +30,7 @@ test: dev
 
 lint: dev
 	$(PY) -m ruff check .
-	$(PY) -m vermin --config-file setup.cfg myfla fla_encoders
+	$(VENV)/bin/vermin --config-file setup.cfg myfla fla_encoders
 
 demo: dev
 	$(PY) -m fla_encoders list
