@@ -1,0 +1,41 @@
+"""How far myfla is from each golden fixture, in float64 and float32 (run from the repo root).
+
+    python benchmarks/golden_accuracy.py [NAME_PREFIX ...]
+
+Prints the worst relative error of each case against fla's Triton result and against the float64
+reference, with the README's bound beside it. The tests assert the same comparisons.
+"""
+import sys
+
+import torch
+
+from myfla.ops.gated_delta_rule import chunk_gated_delta_rule, fused_recurrent_gated_delta_rule
+from tests.golden import fixture_paths, load
+from tests.myfla.layer_cases import replay_layer_case
+from tests.myfla.op_cases import replay_op_case
+
+OPS = {"chunk_gated_delta_rule": (chunk_gated_delta_rule, fused_recurrent_gated_delta_rule)}
+LAYERS = {"GatedDeltaNet"}
+
+
+def main(prefixes):
+    print(f"{'case':<26}{'dtype':<9}{'vs fla':>10}{'bound':>8}{'vs fp64':>10}{'bound':>8}")
+    for path in fixture_paths(*(prefixes or [""])):
+        case = load(path)
+        if case.get("op") not in OPS and case.get("layer") not in LAYERS:
+            continue
+        for dtype in (torch.float64, torch.float32):
+            if case["kind"] == "op":
+                checks = replay_op_case(case, *OPS[case["op"]], dtype)
+            else:
+                checks = replay_layer_case(case, dtype)
+            cols = []
+            for kind in ("vs fla", "vs float64"):
+                mine = [(err, bound) for what, err, bound in checks if kind in what]
+                cols.append(max(mine) if mine else (float("nan"), float("nan")))
+            (e1, b1), (e2, b2) = cols
+            print(f"{path.stem:<26}{str(dtype)[6:]:<9}{e1:>10.1e}{b1:>8.0e}{e2:>10.1e}{b2:>8.0e}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
