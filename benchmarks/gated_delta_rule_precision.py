@@ -6,10 +6,10 @@ Half-precision inputs are cast once; the ops compute in float32 and keep the sta
 so the error comes from rounding the inputs, the output and the layer's projections.
 Reports the largest ``||half - fp32|| / ||fp32||`` over the seeds.
 """
+
 import argparse
 
 import torch
-import torch.nn.functional as F
 
 from myfla.layers import GatedDeltaNet
 from myfla.models import Cache
@@ -32,13 +32,25 @@ def op_errors(op, seed, B=2, T=512, H=4, HV=8, K=64, V=64):
 
     def run(dtype):
         cast = [x.to(dtype) for x in (q, k, v, g, beta)]
-        return op(*cast[:3], g=cast[3], beta=cast[4], initial_state=h0, output_final_state=True,
-                  use_qk_l2norm_in_kernel=True, use_beta_sigmoid_in_kernel=True,
-                  use_gate_in_kernel=True, A_log=A_log, dt_bias=dt_bias)
+        return op(
+            *cast[:3],
+            g=cast[3],
+            beta=cast[4],
+            initial_state=h0,
+            output_final_state=True,
+            use_qk_l2norm_in_kernel=True,
+            use_beta_sigmoid_in_kernel=True,
+            use_gate_in_kernel=True,
+            A_log=A_log,
+            dt_bias=dt_bias,
+        )
 
     o32, s32 = run(torch.float32)
-    return {dtype: (rel_err(o, o32), rel_err(s, s32), s.dtype) for dtype in HALF
-            for o, s in [run(dtype)]}
+    return {
+        dtype: (rel_err(o, o32), rel_err(s, s32), s.dtype)
+        for dtype in HALF
+        for o, s in [run(dtype)]
+    }
 
 
 def layer_errors(seed, B=2, T=512):

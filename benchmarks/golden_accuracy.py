@@ -5,6 +5,7 @@
 Prints the worst relative error of each case against fla's Triton result and against the float64
 reference, with the README's bound beside it. The tests assert the same comparisons.
 """
+
 import sys
 
 import torch
