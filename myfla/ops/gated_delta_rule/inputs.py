@@ -17,29 +17,25 @@ from myfla.ops.utils import check_cu_seqlens, to_padded, unpad_packed
 Kernel = Callable[..., Tuple[torch.Tensor, torch.Tensor]]
 
 
-def _check_tensor(name: str, x: torch.Tensor, shape: Sequence[int], what: str) -> None:
+def _check_tensor(name: str, x: torch.Tensor, shape: Sequence[Optional[int]], what: str) -> None:
+    """``x`` must be a floating tensor of ``shape`` (``None`` entries match any size)."""
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
+    if x.dim() != len(shape) or any(n is not None and n != m for n, m in zip(shape, x.shape)):
+        expected = ["?" if n is None else n for n in shape]
+        raise ValueError(f"{name} must have shape {what} = {expected}, got {list(x.shape)}")
     if not x.dtype.is_floating_point:
         raise TypeError(f"{name} must be a floating-point tensor, got dtype {x.dtype}")
-    if tuple(x.shape) != tuple(shape):
-        raise ValueError(f"{name} must have shape {what} = {list(shape)}, got {list(x.shape)}")
 
 
 def _check_qkv(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor) -> None:
-    for name, x in (("q", q), ("k", k), ("v", v)):
-        if not isinstance(x, torch.Tensor):
-            raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
-        if x.dim() != 4:
-            raise ValueError(f"{name} must be 4-D [B, T, heads, dim], got shape {list(x.shape)}")
-    _check_tensor("k", k, q.shape, "q.shape [B, T, H, K]")
-    _check_tensor("q", q, q.shape, "[B, T, H, K]")
-    batch, seq_len, heads = q.shape[:3]
-    _check_tensor("v", v, (batch, seq_len) + tuple(v.shape[2:]), "[B, T, HV, V]")
-    if v.shape[2] % heads != 0:
+    _check_tensor("q", q, (None,) * 4, "[B, T, H, K]")
+    _check_tensor("k", k, q.shape, "[B, T, H, K] as q")
+    _check_tensor("v", v, (*q.shape[:2], None, None), "[B, T, HV, V]")
+    if v.shape[2] % q.shape[2] != 0:
         raise ValueError(
             f"v has HV={v.shape[2]} heads, which must be a multiple of "
-            f"the H={heads} heads of q and k"
+            f"the H={q.shape[2]} heads of q and k"
         )
 
 
