@@ -4,6 +4,7 @@ Each layer owns a dict ``{'recurrent_state', 'attn_state', 'conv_state', 'ffn_st
 count of tokens seen. Layers store what they need, e.g. GatedDeltaNet:
 ``recurrent_state [N, HV, V, K]`` and ``conv_state`` a tuple of q/k/v states ``[N, D, W]``.
 """
+
 from __future__ import annotations
 
 import dataclasses

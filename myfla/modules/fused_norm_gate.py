@@ -4,6 +4,7 @@
 or ``y * sigmoid(g)`` (``'sigmoid'``); computed in float32 (float64 for float64 input) and cast to
 ``x.dtype``. Residual and ``prenorm`` semantics are those of :mod:`myfla.modules.layernorm`.
 """
+
 from __future__ import annotations
 
 import torch
@@ -86,7 +87,12 @@ def rms_norm_gated(
 
 
 class _GatedNorm(AffineNorm):
-    """:class:`AffineNorm` plus the gate ``activation``."""
+    """:class:`AffineNorm` plus the gate ``activation``; RMS, not layer, norm if ``is_rms_norm``.
+
+    ``forward(x, g)``, ``x, g [..., hidden_size]`` -> gated norm of ``x``, like ``x``.
+    """
+
+    is_rms_norm = False
 
     def __init__(
         self, hidden_size, elementwise_affine, bias, activation, eps, device, dtype
@@ -97,6 +103,28 @@ class _GatedNorm(AffineNorm):
 
     def __repr__(self) -> str:
         return super().__repr__()[:-1] + f", activation={self.activation})"
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        g: torch.Tensor,
+        residual: torch.Tensor | None = None,
+        prenorm: bool = False,
+        residual_in_fp32: bool = False,
+    ) -> NormOutput:
+        check_hidden_size(x, self.hidden_size)
+        return _norm_gated(
+            x,
+            g,
+            self.weight,
+            self.bias,
+            activation=self.activation,
+            residual=residual,
+            prenorm=prenorm,
+            residual_in_fp32=residual_in_fp32,
+            eps=self.eps,
+            is_rms_norm=self.is_rms_norm,
+        )
 
 
 class FusedLayerNormGated(_GatedNorm):
@@ -114,26 +142,14 @@ class FusedLayerNormGated(_GatedNorm):
     ) -> None:
         super().__init__(hidden_size, elementwise_affine, bias, activation, eps, device, dtype)
 
-    def forward(
-        self,
-        x: torch.Tensor,
-        g: torch.Tensor,
-        residual: torch.Tensor | None = None,
-        prenorm: bool = False,
-        residual_in_fp32: bool = False,
-    ) -> NormOutput:
-        check_hidden_size(x, self.hidden_size)
-        return layer_norm_gated(
-            x, g, self.weight, self.bias, self.activation, residual, prenorm, residual_in_fp32,
-            self.eps,
-        )
-
 
 class FusedRMSNormGated(_GatedNorm):
     """``forward(x, g)``, ``x, g [..., hidden_size]`` -> gated RMSNorm, like ``x``.
 
     Has no bias, like fla's: its only parameter is ``weight [hidden_size]``.
     """
+
+    is_rms_norm = True
 
     def __init__(
         self,
@@ -145,20 +161,6 @@ class FusedRMSNormGated(_GatedNorm):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__(hidden_size, elementwise_affine, False, activation, eps, device, dtype)
-
-    def forward(
-        self,
-        x: torch.Tensor,
-        g: torch.Tensor,
-        residual: torch.Tensor | None = None,
-        prenorm: bool = False,
-        residual_in_fp32: bool = False,
-    ) -> NormOutput:
-        check_hidden_size(x, self.hidden_size)
-        return rms_norm_gated(
-            x, g, self.weight, self.bias, self.activation, residual, prenorm, residual_in_fp32,
-            self.eps,
-        )
 
 
 class FusedLayerNormSwishGate(FusedLayerNormGated):

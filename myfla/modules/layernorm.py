@@ -5,6 +5,7 @@ input), ``y = norm(h) * weight + bias`` cast to ``x.dtype``; with ``prenorm=True
 ``(y, residual_out)`` where ``residual_out`` is ``h`` in ``residual.dtype`` (or ``x`` itself when no
 residual is given, cast to float32 if ``residual_in_fp32``).
 """
+
 from __future__ import annotations
 
 from typing import Tuple, Union
@@ -67,57 +68,60 @@ def rms_norm(
     return group_norm(x, weight, bias, residual, eps, prenorm, residual_in_fp32, is_rms_norm=True)
 
 
-class LayerNorm(AffineNorm):
+class _Norm(AffineNorm):
+    """Layer norm, or RMS norm where ``is_rms_norm``, within ``num_groups`` slices of the last dim.
+
+    ``forward(x [..., hidden_size])`` -> same shape and dtype. The class attributes are what
+    :class:`LayerNorm` and :class:`RMSNorm` use; :class:`GroupNorm` sets them per instance.
+    """
+
+    is_rms_norm = False
+    num_groups = 1
+
+    def __init__(
+        self,
+        hidden_size: int,
+        elementwise_affine: bool = True,
+        bias: bool = False,
+        eps: float = 1e-5,
+        device: torch.device | None = None,
+        dtype: torch.dtype | None = None,
+    ) -> None:
+        """fla's constructor of LayerNorm and RMSNorm; ``weight``, ``bias`` ``[hidden_size]``."""
+        super().__init__(hidden_size, elementwise_affine, bias, eps, device, dtype)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        residual: torch.Tensor | None = None,
+        prenorm: bool = False,
+        residual_in_fp32: bool = False,
+    ) -> NormOutput:
+        check_hidden_size(x, self.hidden_size)
+        return group_norm(
+            x,
+            self.weight,
+            self.bias,
+            residual=residual,
+            eps=self.eps,
+            prenorm=prenorm,
+            residual_in_fp32=residual_in_fp32,
+            is_rms_norm=self.is_rms_norm,
+            num_groups=self.num_groups,
+        )
+
+
+class LayerNorm(_Norm):
     """LayerNorm over the last dim; ``forward(x [..., hidden_size])`` -> same shape and dtype."""
 
-    def __init__(
-        self,
-        hidden_size: int,
-        elementwise_affine: bool = True,
-        bias: bool = False,
-        eps: float = 1e-5,
-        device: torch.device | None = None,
-        dtype: torch.dtype | None = None,
-    ) -> None:
-        super().__init__(hidden_size, elementwise_affine, bias, eps, device, dtype)
 
-    def forward(
-        self,
-        x: torch.Tensor,
-        residual: torch.Tensor | None = None,
-        prenorm: bool = False,
-        residual_in_fp32: bool = False,
-    ) -> NormOutput:
-        check_hidden_size(x, self.hidden_size)
-        return layer_norm(x, self.weight, self.bias, residual, self.eps, prenorm, residual_in_fp32)
-
-
-class RMSNorm(AffineNorm):
+class RMSNorm(_Norm):
     """RMSNorm over the last dim; ``forward(x [..., hidden_size])`` -> same shape and dtype."""
 
-    def __init__(
-        self,
-        hidden_size: int,
-        elementwise_affine: bool = True,
-        bias: bool = False,
-        eps: float = 1e-5,
-        device: torch.device | None = None,
-        dtype: torch.dtype | None = None,
-    ) -> None:
-        super().__init__(hidden_size, elementwise_affine, bias, eps, device, dtype)
-
-    def forward(
-        self,
-        x: torch.Tensor,
-        residual: torch.Tensor | None = None,
-        prenorm: bool = False,
-        residual_in_fp32: bool = False,
-    ) -> NormOutput:
-        check_hidden_size(x, self.hidden_size)
-        return rms_norm(x, self.weight, self.bias, residual, self.eps, prenorm, residual_in_fp32)
+    is_rms_norm = True
 
 
-class GroupNorm(AffineNorm):
+class GroupNorm(_Norm):
     """Layer (or RMS) norm within ``num_groups`` contiguous slices of ``x [..., hidden_size]``."""
 
     def __init__(
@@ -147,19 +151,6 @@ class GroupNorm(AffineNorm):
         if self.is_rms_norm:
             s += f", is_rms_norm={self.is_rms_norm}"
         return s + f", eps={self.eps})"
-
-    def forward(
-        self,
-        x: torch.Tensor,
-        residual: torch.Tensor | None = None,
-        prenorm: bool = False,
-        residual_in_fp32: bool = False,
-    ) -> NormOutput:
-        check_hidden_size(x, self.hidden_size)
-        return group_norm(
-            x, self.weight, self.bias, residual, self.eps, prenorm, residual_in_fp32,
-            self.is_rms_norm, self.num_groups,
-        )
 
 
 __all__ = ["GroupNorm", "LayerNorm", "RMSNorm", "group_norm", "layer_norm", "rms_norm"]
