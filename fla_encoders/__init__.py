@@ -1,4 +1,5 @@
 """Sequence encoders for financial time series, chosen by name through ``FLAEncoderFactory``."""
+
 from fla_encoders.base import FLAEncoderStrategy
 from fla_encoders.errors import EncoderLoadError, EncoderPluginWarning, UnknownEncoderError
 from fla_encoders.registry import ENTRY_POINT_GROUP, EncoderRegistry, FLAEncoderFactory, Provider

@@ -1,4 +1,5 @@
 """The abstract base class every encoder derives from."""
+
 import abc
 from typing import Any, Dict, Tuple
 

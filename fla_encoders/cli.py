@@ -1,4 +1,5 @@
 """Command line: ``python -m fla_encoders list [--check]``."""
+
 import argparse
 import warnings
 from typing import Optional, Sequence
@@ -14,8 +15,10 @@ def list_encoders(check: bool) -> int:
     """
     names = FLAEncoderFactory.list_available()
     if not names:
-        print(f"no encoders: none registered in code and none installed in entry-point group "
-              f"{FLAEncoderFactory.group!r}")
+        print(
+            f"no encoders: none registered in code and none installed in entry-point group "
+            f"{FLAEncoderFactory.group!r}"
+        )
         return 0
     rows = [["NAME", "DISTRIBUTION", "TARGET"] + (["STATUS"] if check else [])]
     failed = False
@@ -48,11 +51,13 @@ def load_status(name: str) -> str:
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m fla_encoders",
-                                     description="Inspect the available fla_encoders encoders.")
+    parser = argparse.ArgumentParser(
+        prog="python -m fla_encoders", description="Inspect the available fla_encoders encoders."
+    )
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="list the encoders (reads metadata only)")
-    listing.add_argument("--check", action="store_true",
-                         help="also import each encoder and report those that fail")
+    listing.add_argument(
+        "--check", action="store_true", help="also import each encoder and report those that fail"
+    )
     args = parser.parse_args(argv)
     return list_encoders(args.check)

@@ -12,6 +12,7 @@ Rules (docs/plugins.md):
 - An encoder that fails to load is reported with a warning naming its distribution and the cause;
   ``get``/``create`` of it raise ``EncoderLoadError`` chained to the cause. Others are unaffected.
 """
+
 import difflib
 import importlib
 import re
@@ -67,19 +68,24 @@ class EncoderRegistry:
     def register(self, name: str, *, override: bool = False) -> Callable[[E], E]:
         """Class decorator: make a ``FLAEncoderStrategy`` subclass available as ``name``."""
         if not isinstance(name, str) or not name or name.strip() != name:
-            raise ValueError(f"register(name): expected a non-empty str without surrounding "
-                             f"whitespace, got {name!r}")
+            raise ValueError(
+                f"register(name): expected a non-empty str without surrounding "
+                f"whitespace, got {name!r}"
+            )
 
         def decorator(cls: E) -> E:
             if not (isinstance(cls, type) and issubclass(cls, FLAEncoderStrategy)):
-                raise TypeError(f"register({name!r}): expected a subclass of FLAEncoderStrategy, "
-                                f"got {cls!r}")
+                raise TypeError(
+                    f"register({name!r}): expected a subclass of FLAEncoderStrategy, got {cls!r}"
+                )
             provider = Provider(name, f"{cls.__module__}:{cls.__qualname__}", None, lambda: cls)
             taken = [p for p in self._candidates(name) if p.target != provider.target]
             if taken and not override:
-                raise ValueError(f"register({name!r}): the name is already provided by "
-                                 f"{', '.join(p.describe() for p in taken)}; pass override=True "
-                                 f"to use {provider.target} instead")
+                raise ValueError(
+                    f"register({name!r}): the name is already provided by "
+                    f"{', '.join(p.describe() for p in taken)}; pass override=True "
+                    f"to use {provider.target} instead"
+                )
             self._registered[name] = provider
             return cls
 
@@ -102,11 +108,15 @@ class EncoderRegistry:
     def prefer(self, name: str, distribution: str) -> None:
         """Resolve ``name`` to the entry point of ``distribution``, whatever else provides it."""
         providers = self.providers(name)
-        if not any(p.distribution and normalize(p.distribution) == normalize(distribution)
-                   for p in providers):
-            raise ValueError(f"prefer({name!r}, distribution={distribution!r}): that distribution "
-                             f"does not provide {name!r}; its providers are "
-                             f"{', '.join(p.describe() for p in providers)}")
+        if not any(
+            p.distribution and normalize(p.distribution) == normalize(distribution)
+            for p in providers
+        ):
+            raise ValueError(
+                f"prefer({name!r}, distribution={distribution!r}): that distribution "
+                f"does not provide {name!r}; its providers are "
+                f"{', '.join(p.describe() for p in providers)}"
+            )
         self._preferred[name] = normalize(distribution)
 
     def get(self, name: str) -> Type[FLAEncoderStrategy]:
@@ -120,7 +130,10 @@ class EncoderRegistry:
                 f"encoder {name!r} is provided by {', '.join(p.describe() for p in providers)}; "
                 f"using {chosen.describe()} (the built-in {BUILTIN_DISTRIBUTION!r} comes first, "
                 f"then distribution names in alphabetical order); choose with "
-                f"prefer({name!r}, <distribution>)", EncoderPluginWarning, stacklevel=2)
+                f"prefer({name!r}, <distribution>)",
+                EncoderPluginWarning,
+                stacklevel=2,
+            )
         return self._load(chosen)
 
     def create(self, name: str, **kwargs: Any) -> FLAEncoderStrategy:
@@ -129,8 +142,10 @@ class EncoderRegistry:
         encoder = cls(**kwargs)
         output_dim = getattr(encoder, "output_dim", None)
         if not isinstance(output_dim, int) or isinstance(output_dim, bool):
-            raise TypeError(f"encoder {name!r} ({cls.__module__}:{cls.__qualname__}) must set an "
-                            f"integer `output_dim` in __init__, got {output_dim!r}")
+            raise TypeError(
+                f"encoder {name!r} ({cls.__module__}:{cls.__qualname__}) must set an "
+                f"integer `output_dim` in __init__, got {output_dim!r}"
+            )
         return encoder
 
     def refresh(self) -> None:
@@ -154,8 +169,12 @@ class EncoderRegistry:
                 provider = Provider(ep.name, ep.value, ep.dist.name, ep.load)
                 found.setdefault(ep.name, []).append(provider)
             for providers in found.values():
-                providers.sort(key=lambda p: (normalize(p.distribution) != BUILTIN_DISTRIBUTION,
-                                              normalize(p.distribution)))
+                providers.sort(
+                    key=lambda p: (
+                        normalize(p.distribution) != BUILTIN_DISTRIBUTION,
+                        normalize(p.distribution),
+                    )
+                )
             self._discovered = found
         return self._discovered
 
@@ -164,8 +183,9 @@ class EncoderRegistry:
             try:
                 obj = provider.load()
                 if not (isinstance(obj, type) and issubclass(obj, FLAEncoderStrategy)):
-                    raise TypeError(f"{provider.target} is {obj!r}, not a subclass of "
-                                    f"FLAEncoderStrategy")
+                    raise TypeError(
+                        f"{provider.target} is {obj!r}, not a subclass of FLAEncoderStrategy"
+                    )
                 self._loaded[provider] = obj
             except Exception as exc:  # a plugin may raise anything; report it, spare the others
                 self._loaded[provider] = exc
@@ -177,19 +197,23 @@ class EncoderRegistry:
 
     @staticmethod
     def _load_failure(provider: Provider, exc: Exception) -> str:
-        return (f"encoder {provider.name!r} from {provider.describe()} could not be loaded: "
-                f"{type(exc).__name__}: {exc}")
+        return (
+            f"encoder {provider.name!r} from {provider.describe()} could not be loaded: "
+            f"{type(exc).__name__}: {exc}"
+        )
 
     def _unknown(self, name: str) -> UnknownEncoderError:
         available = self.list_available()
         if not available:
             return UnknownEncoderError(
                 f"unknown encoder {name!r}: no encoder is registered in code or installed in "
-                f"entry-point group {self.group!r} (call refresh() after installing one)")
+                f"entry-point group {self.group!r} (call refresh() after installing one)"
+            )
         closest = difflib.get_close_matches(name, available, n=3)
         hint = f"; closest: {', '.join(closest)}" if closest else ""
         return UnknownEncoderError(
-            f"unknown encoder {name!r}{hint}; available: {', '.join(available)}")
+            f"unknown encoder {name!r}{hint}; available: {', '.join(available)}"
+        )
 
 
 FLAEncoderFactory = EncoderRegistry()

@@ -9,6 +9,7 @@ runs `python -m build` there, which builds the sdist and then the wheel from tha
 and pip-installs it editable into this interpreter's environment: the working tree is served
 and the entry points are registered. See docs/packaging.md.
 """
+
 import argparse
 import ast
 import json
@@ -87,10 +88,14 @@ def build_dists(outdir: Path) -> None:
         stage = fresh(ROOT / "build" / "stage" / name)
         packages = {"find": {"include": [package, package + ".*"]}}
         write_project(stage, project, {"packages": packages})
-        shutil.copytree(ROOT / package, stage / package,
-                        ignore=shutil.ignore_patterns("__pycache__", "*.py[co]"))
-        subprocess.run([sys.executable, "-m", "build", "--outdir", str(outdir), str(stage)],
-                       check=True)
+        shutil.copytree(
+            ROOT / package,
+            stage / package,
+            ignore=shutil.ignore_patterns("__pycache__", "*.py[co]"),
+        )
+        subprocess.run(
+            [sys.executable, "-m", "build", "--outdir", str(outdir), str(stage)], check=True
+        )
 
 
 def develop(pip_args: List[str]) -> None:

@@ -1,4 +1,5 @@
 """Fixtures: a fresh registry on a test-only entry-point group, and fake installed distributions."""
+
 import importlib
 import uuid
 from pathlib import Path

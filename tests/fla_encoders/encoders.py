@@ -1,4 +1,5 @@
 """Encoders defined for the tests (the package registers none of its own yet)."""
+
 from torch import nn
 
 from fla_encoders import FLAEncoderStrategy

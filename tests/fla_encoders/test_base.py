@@ -1,4 +1,5 @@
 """FLAEncoderStrategy: an abstract nn.Module, (B, T, F) -> ((B, output_dim), dict)."""
+
 import pytest
 import torch
 

@@ -1,4 +1,5 @@
 """``python -m fla_encoders list [--check]``."""
+
 import subprocess
 import sys
 
@@ -39,8 +40,12 @@ def test_list_check_loads_each_and_reports_failures(site, cli_registry, capsys):
     rows = [line.split(None, 3) for line in captured.out.splitlines()]
     assert rows == [
         ["NAME", "DISTRIBUTION", "TARGET", "STATUS"],
-        ["broken", "broken-dist", "no_such_module_anywhere:Encoder",
-         "failed: ModuleNotFoundError: No module named 'no_such_module_anywhere'"],
+        [
+            "broken",
+            "broken-dist",
+            "no_such_module_anywhere:Encoder",
+            "failed: ModuleNotFoundError: No module named 'no_such_module_anywhere'",
+        ],
         ["good", "good-dist", LAST, "ok"],
         ["in_code", "(in-code)", target("MeanPool"), "ok"],
     ]
@@ -58,6 +63,7 @@ def test_list_with_no_encoders_says_so(cli_registry, capsys):
 
 
 def test_python_dash_m_runs_the_cli():
-    out = subprocess.run([sys.executable, "-m", "fla_encoders", "list"], capture_output=True,
-                         text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-m", "fla_encoders", "list"], capture_output=True, text=True, check=True
+    )
     assert out.stdout.strip()

@@ -1,4 +1,5 @@
 """Discovery through the entry-point group, on fake distributions installed on sys.path."""
+
 import sys
 import warnings
 
@@ -151,14 +152,16 @@ def test_in_code_override_comes_before_entry_points_without_a_warning(site, regi
 
 
 def test_a_plugin_module_that_also_uses_the_decorator_is_not_a_collision(
-        site, registry, monkeypatch):
+    site, registry, monkeypatch
+):
     monkeypatch.setattr(fla_encoders, "FLAEncoderFactory", registry)  # what the plugin imports
     module = site.add_module(
         "from fla_encoders import FLAEncoderFactory\n"
         "from tests.fla_encoders.encoders import LastStep\n\n"
         "@FLAEncoderFactory.register('seed_style')\n"
         "class Decorated(LastStep):\n"
-        "    pass\n")
+        "    pass\n"
+    )
     site.add_dist("plugin-a", {"seed_style": f"{module}:Decorated"})
     with warnings.catch_warnings():
         warnings.simplefilter("error")

@@ -1,4 +1,5 @@
 """What the package exports, its process-wide factory, and what it never imports."""
+
 import subprocess
 import sys
 
@@ -27,15 +28,16 @@ def factory_refreshed_after():
 
 
 def test_the_factory_discovers_the_fla_encoders_group(site, factory_refreshed_after):
-    site.add_dist("plugin-a", {"tests_last_step": target("LastStep")},
-                  group=ENTRY_POINT_GROUP)
+    site.add_dist("plugin-a", {"tests_last_step": target("LastStep")}, group=ENTRY_POINT_GROUP)
     FLAEncoderFactory.refresh()
     assert "tests_last_step" in FLAEncoderFactory.list_available()
     assert isinstance(FLAEncoderFactory.create("tests_last_step"), LastStep)
 
 
 def test_importing_the_packages_imports_neither_fla_nor_triton():
-    code = ("import sys, myfla, fla_encoders\n"
-            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fla', 'triton')))")
+    code = (
+        "import sys, myfla, fla_encoders\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('fla', 'triton')))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -1,4 +1,5 @@
 """In-code registration through the ``register(name)`` decorator, and the errors of ``create``."""
+
 import pytest
 
 from fla_encoders import UnknownEncoderError

@@ -1,4 +1,5 @@
 """The distributions as pyproject.toml declares them, read by tools/build_dists.py itself."""
+
 import importlib.util
 from pathlib import Path
 from typing import Dict, List

@@ -1,4 +1,5 @@
 """The development install (`make dev`) carries the declared metadata, entry points included."""
+
 import importlib.metadata
 
 import pytest

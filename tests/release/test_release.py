@@ -3,6 +3,7 @@ environment a third-party encoder registers by its entry point alone, beside a b
 
 Slow (about a minute): it builds six distributions and installs torch into a new environment.
 """
+
 import configparser
 import email.parser
 import json
@@ -33,8 +34,10 @@ def run(*command, **kwargs) -> subprocess.CompletedProcess:
     """Run ``command``; on a non-zero exit, fail with the end of its output."""
     done = subprocess.run([str(c) for c in command], capture_output=True, text=True, **kwargs)
     if done.returncode:
-        pytest.fail(f"{' '.join(map(str, command))} exited {done.returncode}:\n"
-                    f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+        pytest.fail(
+            f"{' '.join(map(str, command))} exited {done.returncode}:\n"
+            f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+        )
     return done
 
 
@@ -150,8 +153,9 @@ def test_in_a_fresh_venv_the_example_plugin_works_beside_the_broken_one(venv_pyt
     assert "'broken-encoder-plugin'" in report["broken"]["error"]
     assert report["broken"]["cause"] == "RuntimeError"
     [warning] = report["warnings_from_broken"]
-    assert warning.startswith("EncoderPluginWarning: encoder 'broken_example' from distribution "
-                              "'broken-encoder-plugin'")
+    assert warning.startswith(
+        "EncoderPluginWarning: encoder 'broken_example' from distribution 'broken-encoder-plugin'"
+    )
     assert "RuntimeError: broken_encoder_plugin fails to import, on purpose" in warning
 
 
@@ -159,8 +163,12 @@ def test_in_a_fresh_venv_the_command_line_lists_and_checks(venv_python, tmp_path
     listing = run(venv_python, "-I", "-m", "fla_encoders", "list", cwd=tmp_path).stdout
     assert "example_mean_pool  example-encoder-plugin" in listing
     assert "broken_example     broken-encoder-plugin" in listing
-    check = subprocess.run([str(venv_python), "-I", "-m", "fla_encoders", "list", "--check"],
-                           capture_output=True, text=True, cwd=tmp_path)
+    check = subprocess.run(
+        [str(venv_python), "-I", "-m", "fla_encoders", "list", "--check"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert check.returncode == 1
     assert "failed: RuntimeError: broken_encoder_plugin fails to import" in check.stdout
     assert "example_encoder_plugin:MeanPoolEncoder  ok" in check.stdout

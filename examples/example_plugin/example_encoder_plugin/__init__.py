@@ -1,4 +1,5 @@
 """An example fla-encoders plugin: one encoder, registered by its entry point only."""
+
 from typing import Any, Dict, Tuple
 
 import torch
