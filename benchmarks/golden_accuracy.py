@@ -1,12 +1,12 @@
 """How far myfla is from each golden fixture, in float64 and float32 (run from the repo root).
 
-    python benchmarks/golden_accuracy.py [NAME_PREFIX ...]
+    python benchmarks/golden_accuracy.py [--device cuda] [NAME_PREFIX ...]
 
 Prints the worst relative error of each case against fla's Triton result and against the float64
 reference, with the README's bound beside it. The tests assert the same comparisons.
 """
 
-import sys
+import argparse
 
 import torch
 
@@ -19,7 +19,7 @@ OPS = {"chunk_gated_delta_rule": (chunk_gated_delta_rule, fused_recurrent_gated_
 LAYERS = {"GatedDeltaNet"}
 
 
-def main(prefixes):
+def main(prefixes, device):
     print(f"{'case':<26}{'dtype':<9}{'vs fla':>10}{'bound':>8}{'vs fp64':>10}{'bound':>8}")
     for path in fixture_paths(*(prefixes or [""])):
         case = load(path)
@@ -27,9 +27,9 @@ def main(prefixes):
             continue
         for dtype in (torch.float64, torch.float32):
             if case["kind"] == "op":
-                checks = replay_op_case(case, *OPS[case["op"]], dtype)
+                checks = replay_op_case(case, *OPS[case["op"]], dtype, device)
             else:
-                checks = replay_layer_case(case, dtype)
+                checks = replay_layer_case(case, dtype, device)
             cols = []
             for kind in ("vs fla", "vs float64"):
                 mine = [(err, bound) for what, err, bound in checks if kind in what]
@@ -39,4 +39,8 @@ def main(prefixes):
 
 
 if __name__ == "__main__":
-    main(sys.argv[1:])
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("prefixes", nargs="*", help="fixture name prefixes (default: all)")
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    main(args.prefixes, args.device)

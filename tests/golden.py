@@ -39,7 +39,7 @@ def load(path: Path) -> dict:
 
 def rel_err(mine: torch.Tensor, ref: torch.Tensor) -> float:
     """``||mine - ref|| / ||ref||`` over the whole tensor, in float64."""
-    mine, ref = mine.detach().double(), ref.detach().double()
+    mine, ref = mine.detach().cpu().double(), ref.detach().cpu().double()
     return ((mine - ref).norm() / ref.norm().clamp_min(1e-300)).item()
 
 
@@ -48,12 +48,12 @@ def cases(predicate) -> List[Path]:
     return [path for path in fixture_paths("") if predicate(load(path))]
 
 
-def cast_tree(x, dtype: torch.dtype):
-    """Floating tensors in nested dicts/lists/tuples cast to ``dtype``; everything else as is."""
+def cast_tree(x, dtype: torch.dtype, device="cpu"):
+    """Tensors in nested dicts/lists/tuples moved to ``device``, floating ones cast to ``dtype``."""
     if isinstance(x, torch.Tensor):
-        return x.to(dtype) if x.is_floating_point() else x
+        return x.to(device, dtype) if x.is_floating_point() else x.to(device)
     if isinstance(x, dict):
-        return {k: cast_tree(v, dtype) for k, v in x.items()}
+        return {k: cast_tree(v, dtype, device) for k, v in x.items()}
     if isinstance(x, (list, tuple)):
-        return type(x)(cast_tree(v, dtype) for v in x)
+        return type(x)(cast_tree(v, dtype, device) for v in x)
     return x

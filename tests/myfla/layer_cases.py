@@ -9,17 +9,19 @@ from myfla.models import Cache
 from tests.golden import TOLERANCES, cast_tree, rel_err
 
 
-def replay_layer_case(case: dict, dtype: torch.dtype) -> List[Tuple[str, float, float]]:
+def replay_layer_case(
+    case: dict, dtype: torch.dtype, device="cpu"
+) -> List[Tuple[str, float, float]]:
     """Run every step of ``case`` in ``dtype``; ``(what, error, bound)`` for each comparison."""
     layer_cls = getattr(myfla.layers, case["layer"])
     layer = layer_cls(**case["init_kwargs"])
     layer.load_state_dict(case["state_dict"], strict=True)
-    layer.to(dtype)
+    layer.to(device, dtype)
     cache = Cache() if any(step["use_cache"] for step in case["steps"]) else None
     checks = []
     for i, step in enumerate(case["steps"]):
         layer.train(step["train"])
-        inputs = cast_tree(step["inputs"], dtype)
+        inputs = cast_tree(step["inputs"], dtype, device)
         with torch.set_grad_enabled(step["train"]):
             out = layer(**inputs, past_key_values=cache, use_cache=step["use_cache"])
         checks.append(

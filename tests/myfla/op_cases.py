@@ -8,16 +8,21 @@ from tests.golden import TOLERANCES, cast_tree, rel_err
 
 
 def replay_op_case(
-    case: dict, chunk_op: Callable, recurrent_op: Callable, dtype: torch.dtype
+    case: dict, chunk_op: Callable, recurrent_op: Callable, dtype: torch.dtype, device="cpu"
 ) -> List[Tuple[str, float, float]]:
     """Forward (chunk and recurrent) and chunk gradients; ``(what, error, bound)`` per comparison.
 
     Where fla's own result is further from the float64 reference than the bound (badly
     conditioned cases, see the README), only the float64 reference is used.
     """
-    inputs = {name: t for name, t in cast_tree(case["inputs"], dtype).items() if t is not None}
+    inputs, grad_output, grad_final_state, cu_seqlens = cast_tree(
+        [case["inputs"], case["grad_output"], case["grad_final_state"], case["cu_seqlens"]],
+        dtype,
+        device,
+    )
+    inputs = {name: t for name, t in inputs.items() if t is not None}
     leaves = {name: t.clone().requires_grad_() for name, t in inputs.items()}
-    kwargs = dict(case["kwargs"], cu_seqlens=case["cu_seqlens"])
+    kwargs = dict(case["kwargs"], cu_seqlens=cu_seqlens)
     o, state = chunk_op(**leaves, **kwargs)
     with torch.no_grad():
         o_rec, state_rec = recurrent_op(**inputs, **kwargs)
@@ -37,9 +42,7 @@ def replay_op_case(
             checks.append((f"{label} vs float64 reference", rel_err(mine, case[ref_key]), vs_ref))
     grads = case.get("ref_fp64_grads") or {}
     if grads:
-        loss = (o * case["grad_output"].to(dtype)).sum() + (
-            state * case["grad_final_state"].to(dtype)
-        ).sum()
+        loss = (o * grad_output).sum() + (state * grad_final_state).sum()
         loss.backward()
         for name, ref in grads.items():
             checks.append(

@@ -1,4 +1,5 @@
 """myfla.models.Cache: per-layer states and counts, attention windows, beam search, legacy form."""
+
 from dataclasses import dataclass
 
 import pytest
@@ -21,8 +22,12 @@ def test_update_and_index():
     cache = Cache()
     recurrent, conv = gdn_like_state()
     state = cache.update(recurrent_state=recurrent, conv_state=conv, layer_idx=0, offset=50)
-    assert cache[0] is state and set(state) == {"recurrent_state", "attn_state", "conv_state",
-                                                "ffn_state"}
+    assert cache[0] is state and set(state) == {
+        "recurrent_state",
+        "attn_state",
+        "conv_state",
+        "ffn_state",
+    }
     assert state["recurrent_state"] is recurrent and state["conv_state"] is conv
     assert state["attn_state"] is None and state["ffn_state"] is None
     assert len(cache) == 1 and cache.get_seq_length() == 50
@@ -45,8 +50,9 @@ def test_layers_count_their_own_tokens():
     assert list(cache) == [cache[0], None, cache[2]]
 
 
-@pytest.mark.parametrize("path", fixture_paths("gdn_eval_cache", "gla_eval_cache"),
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", fixture_paths("gdn_eval_cache", "gla_eval_cache"), ids=lambda p: p.stem
+)
 def test_seq_length_follows_fla_fixture(path):
     """A layer updating once per step with offset = T reproduces fla's stored seq_length."""
     cache = Cache()
@@ -54,8 +60,12 @@ def test_seq_length_follows_fla_fixture(path):
         expected = step["cache"]
         seq_len = step["inputs"]["hidden_states"].shape[1]
         conv_state = tuple(expected["conv_state"])
-        cache.update(recurrent_state=expected["recurrent_state"], conv_state=conv_state,
-                     layer_idx=0, offset=seq_len)
+        cache.update(
+            recurrent_state=expected["recurrent_state"],
+            conv_state=conv_state,
+            layer_idx=0,
+            offset=seq_len,
+        )
         assert cache.get_seq_length(0) == expected["seq_length"]
         assert cache[0]["conv_state"] is conv_state
 
@@ -104,8 +114,11 @@ def test_reorder_select_and_repeat_batch():
     cache = Cache()
     recurrent, conv = gdn_like_state(batch=3)
     cache.update(recurrent_state=recurrent, conv_state=conv, layer_idx=0)
-    cache.update(attn_state=[torch.arange(3.0).view(3, 1, 1)], ffn_state={"x": Extra(
-        torch.arange(3.0), 5)}, layer_idx=1)
+    cache.update(
+        attn_state=[torch.arange(3.0).view(3, 1, 1)],
+        ffn_state={"x": Extra(torch.arange(3.0), 5)},
+        layer_idx=1,
+    )
     beam = torch.tensor([2, 0, 0])
     cache.reorder_cache(beam)
     assert torch.equal(cache[0]["recurrent_state"], recurrent[beam])
@@ -138,8 +151,9 @@ def test_legacy_round_trip():
     assert isinstance(legacy, tuple) and legacy[0] is cache[0]
     rebuilt = Cache.from_legacy_cache(legacy, seen_tokens=cache.get_seq_length())
     assert len(rebuilt) == 2 and rebuilt.get_seq_length(1) == 9
-    assert rebuilt[0]["conv_state"] is conv and torch.equal(rebuilt[1]["recurrent_state"],
-                                                            recurrent * 2)
+    assert rebuilt[0]["conv_state"] is conv and torch.equal(
+        rebuilt[1]["recurrent_state"], recurrent * 2
+    )
     rebuilt.update(recurrent_state=recurrent, layer_idx=0, offset=1)
     assert rebuilt.get_seq_length(0) == 10 and cache.get_seq_length(0) == 9
     assert Cache.from_legacy_cache(cache) is cache
@@ -150,8 +164,14 @@ def test_legacy_round_trip():
 
 def test_from_legacy_object_with_states():
     class Legacy:
-        states = [{"recurrent_state": torch.zeros(1), "attn_state": None, "conv_state": None,
-                   "ffn_state": None}]
+        states = [
+            {
+                "recurrent_state": torch.zeros(1),
+                "attn_state": None,
+                "conv_state": None,
+                "ffn_state": None,
+            }
+        ]
 
         def get_seq_length(self):
             return 12

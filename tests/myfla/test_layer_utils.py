@@ -1,4 +1,5 @@
 """Padding helpers of myfla.layers.utils: unpad/repad round trips, gradients, cache access."""
+
 import pytest
 import torch
 from hypothesis import given, settings
@@ -97,7 +98,8 @@ def test_unpad_input_prefill_and_decode():
 
     q1 = torch.randn(3, 1, 2, 4)
     (out_q,), states, indices_q, (cu_q, _), (max_q, _) = unpad_input(
-        (q1,), (k, v), MASK, 1, keepdim=True)
+        (q1,), (k, v), MASK, 1, keepdim=True
+    )
     assert out_q.shape == (1, 3, 2, 4) and states[0].shape == (1, 9, 2, 4)
     assert cu_q.tolist() == [0, 1, 2, 3] and indices_q.tolist() == [0, 1, 2] and max_q == 1
     with pytest.raises(NotImplementedError, match="q_len"):

@@ -1,4 +1,5 @@
 """RMSNorm, LayerNorm, GroupNorm, FusedRMSNormGated and l2_norm against their plain formulas."""
+
 import pytest
 import torch
 import torch.nn.functional as F
@@ -91,9 +92,11 @@ def test_parameter_layout_and_init():
     assert RMSNorm(8, dtype=torch.float32).weight.dtype == torch.float32
     assert repr(RMSNorm(8)) == "RMSNorm(8, eps=1e-05)"
     assert repr(GroupNorm(2, 8, elementwise_affine=False, is_rms_norm=True)) == (
-        "GroupNorm(2, 8, elementwise_affine=False, is_rms_norm=True, eps=1e-05)")
+        "GroupNorm(2, 8, elementwise_affine=False, is_rms_norm=True, eps=1e-05)"
+    )
     assert repr(FusedRMSNormGated(8, eps=1e-6, activation="sigmoid")) == (
-        "FusedRMSNormGated(8, eps=1e-06, activation=sigmoid)")
+        "FusedRMSNormGated(8, eps=1e-06, activation=sigmoid)"
+    )
 
 
 @pytest.mark.parametrize("fn", [rms_norm, layer_norm])
@@ -174,8 +177,9 @@ def test_fused_rms_norm_gated_residual_prenorm():
     norm = randomize(FusedRMSNormGated(8).double())
     x, g, residual = (torch.randn(3, 8, dtype=F64) for _ in range(3))
     y, residual_out = norm(x, g, residual=residual, prenorm=True)
-    torch.testing.assert_close(y, gate_formula(rms_formula(x + residual, norm.weight), g, "swish"),
-                               **CLOSE)
+    torch.testing.assert_close(
+        y, gate_formula(rms_formula(x + residual, norm.weight), g, "swish"), **CLOSE
+    )
     torch.testing.assert_close(residual_out, x + residual, **CLOSE)
     _, residual_out = norm(x.float(), g, prenorm=True, residual_in_fp32=True)
     assert residual_out.dtype == torch.float32
@@ -193,12 +197,15 @@ def test_gated_layer_norm_and_swish_gate_variants():
     x, g = torch.randn(3, 8, dtype=F64), torch.randn(3, 8, dtype=F64)
     weight, bias = torch.randn(8, dtype=F64), torch.randn(8, dtype=F64)
     expected = gate_formula(F.layer_norm(x, (8,), weight, bias, 1e-6), g, "sigmoid")
-    torch.testing.assert_close(layer_norm_gated(x, g, weight, bias, activation="sigmoid"), expected,
-                               **CLOSE)
+    torch.testing.assert_close(
+        layer_norm_gated(x, g, weight, bias, activation="sigmoid"), expected, **CLOSE
+    )
     module = randomize(FusedLayerNormGated(8, bias=True, activation="sigmoid", eps=1e-6).double())
     torch.testing.assert_close(
-        module(x, g), gate_formula(F.layer_norm(x, (8,), module.weight, module.bias, 1e-6), g,
-                                   "sigmoid"), **CLOSE)
+        module(x, g),
+        gate_formula(F.layer_norm(x, (8,), module.weight, module.bias, 1e-6), g, "sigmoid"),
+        **CLOSE,
+    )
     swish = FusedRMSNormSwishGate(8).double()
     assert swish.activation == "swish"
     torch.testing.assert_close(swish(x, g), gate_formula(rms_formula(x), g, "swish"), **CLOSE)
@@ -220,7 +227,7 @@ def l2_formula(x, eps):
 
 
 def test_l2_norm_floors_the_norm_at_eps():
-    x = torch.full((2, 4), 0.1, dtype=F64)                  # norm 0.2
+    x = torch.full((2, 4), 0.1, dtype=F64)  # norm 0.2
     torch.testing.assert_close(l2_norm(x, eps=0.5), l2_formula(x, 0.5), **CLOSE)
     # The norm is floored at eps (0.1 / 0.5), not combined with it as 0.1 / sqrt(0.04 + 0.5).
     assert abs(l2_norm(x, eps=0.5)[0, 0].item() - 0.2) < 1e-15
@@ -249,6 +256,7 @@ def test_legacy_and_package_import_paths():
     import myfla.modules.norm.l2norm as l2_module
     from myfla.modules.norm import RMSNorm as AliasRMSNorm
     from myfla.modules.norm import group_norm as alias_group_norm
+
     assert AliasRMSNorm is RMSNorm and alias_group_norm is group_norm
     assert l2_module.l2_norm is l2_norm and fused_module.rms_norm_gated is rms_norm_gated
 
