@@ -39,6 +39,8 @@ def chunk_delta_rule(
     q, k, v, g, beta = (split_chunks(x, chunk_size) for x in (q, k, v, g, beta))
     g_cum = g.cumsum(-1)  # [B, H, NT, C]
     decay = decay_matrix(g_cum)  # exp(G_i - G_j), j <= i
+    from_start = g_cum.exp().unsqueeze(-1)  # exp(G_i)
+    over_chunk = g_cum[..., -1, None, None].exp()  # exp(G_C)
 
     # WY representation, for all chunks at once: T = (I + A)^-1, u = T beta v - T beta exp(G) k S.
     beta_gram = (k @ k.transpose(-1, -2) * decay * beta.unsqueeze(-1)).tril(-1)
@@ -47,7 +49,7 @@ def chunk_delta_rule(
         beta_gram, identity.expand_as(beta_gram), upper=False, unitriangular=True
     )
     u_local = inverse @ (v * beta.unsqueeze(-1))
-    w = inverse @ (k * (beta * g_cum.exp()).unsqueeze(-1))
+    w = inverse @ (k * (from_start * beta.unsqueeze(-1)))
     k_to_end = k * (g_cum[..., -1:] - g_cum).exp().unsqueeze(-1)  # k_i exp(G_C - G_i)
 
     # The only sequential part: carry the state across chunks.
@@ -59,13 +61,11 @@ def chunk_delta_rule(
         u = u_local[:, :, n] - w[:, :, n] @ state
         chunk_states.append(state)
         corrected.append(u)
-        state = (
-            g_cum[:, :, n, -1, None, None].exp() * state + k_to_end[:, :, n].transpose(-1, -2) @ u
-        )
+        state = over_chunk[:, :, n] * state + k_to_end[:, :, n].transpose(-1, -2) @ u
     starts = torch.stack(chunk_states, dim=2)  # [B, H, NT, K, V]
     u = torch.stack(corrected, dim=2)  # [B, H, NT, C, V]
 
-    o = (q * g_cum.exp().unsqueeze(-1)) @ starts + (q @ k.transpose(-1, -2) * decay) @ u
+    o = (q * from_start) @ starts + (q @ k.transpose(-1, -2) * decay) @ u
     return merge_chunks(o * scale, seq_len), state
 
 
