@@ -7,6 +7,8 @@ from typing import Dict, List, Optional
 import torch
 
 FIXTURE_SET = Path("fla-0.6.0") / "dev"
+# Cases this project made with shared/tools/golden (same generator, same format), kept in the repo.
+PROJECT_FIXTURES = Path(__file__).resolve().parent / "fixtures" / "fla-0.6.0" / "extra"
 
 # Bounds from shared/golden/README.md, keyed by (what is compared, dtype myfla runs in).
 TOLERANCES: Dict[str, Dict[torch.dtype, float]] = {
@@ -26,11 +28,10 @@ def golden_dir() -> Optional[Path]:
 
 
 def fixture_paths(*prefixes: str) -> List[Path]:
-    """Every ``.pt`` fixture whose file name starts with one of ``prefixes`` (sorted)."""
-    folder = golden_dir()
-    if folder is None:
-        return []
-    return sorted(p for p in folder.glob("*.pt") if p.name.startswith(prefixes))
+    """Every ``.pt`` fixture, shared and the project's own, whose name starts with ``prefixes``."""
+    folders = [f for f in (golden_dir(), PROJECT_FIXTURES) if f is not None and f.is_dir()]
+    paths = (p for folder in folders for p in folder.glob("*.pt"))
+    return sorted((p for p in paths if p.name.startswith(prefixes)), key=lambda p: p.name)
 
 
 def load(path: Path) -> dict:

@@ -1,0 +1,113 @@
+"""Chunked vs token-by-token ops, measured side by side in one run.
+
+    python benchmarks/chunk_vs_recurrent.py [--op gated_delta_rule] [--batch 4 --seq-len 1024
+                                            --heads 4 --dim 64] [--device cpu|cuda]
+
+For each op family in ``OPS`` (or the one named by ``--op``), reports tokens/s of its chunk and
+recurrent functions on the same inputs, for the forward pass and for forward+backward (both
+outputs differentiated), and their ratio. Runs alternate between the two functions and the
+median of ``--repeats`` is kept, so that load on a shared machine hits both alike.
+"""
+
+import argparse
+import statistics
+import time
+from typing import Callable, Dict, NamedTuple
+
+import torch
+import torch.nn.functional as F
+
+from myfla.ops.gated_delta_rule import chunk_gated_delta_rule, fused_recurrent_gated_delta_rule
+
+
+class OpFamily(NamedTuple):
+    """``make_inputs(B, T, H, D, generator) -> kwargs``; both functions return ``(o, state)``."""
+
+    make_inputs: Callable[..., Dict[str, torch.Tensor]]
+    chunk: Callable
+    recurrent: Callable
+
+
+def gated_delta_rule_inputs(batch, seq_len, heads, dim, gen):
+    shape = (batch, seq_len, heads)
+    return dict(
+        q=torch.randn(*shape, dim, generator=gen),
+        k=torch.randn(*shape, dim, generator=gen),
+        v=torch.randn(*shape, dim, generator=gen),
+        g=F.logsigmoid(torch.randn(*shape, generator=gen)) / 8,
+        beta=torch.rand(*shape, generator=gen),
+        initial_state=torch.randn(batch, heads, dim, dim, generator=gen) * 0.1,
+        use_qk_l2norm_in_kernel=True,
+    )
+
+
+OPS = {
+    "gated_delta_rule": OpFamily(
+        gated_delta_rule_inputs, chunk_gated_delta_rule, fused_recurrent_gated_delta_rule
+    ),
+}
+
+
+def run_once(fn, inputs, backward, device):
+    sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
+    sync()
+    start = time.perf_counter()
+    o, state = fn(**inputs, output_final_state=True)
+    if backward:
+        (o.sum() + state.sum()).backward()
+    sync()
+    return time.perf_counter() - start
+
+
+def measure(family: OpFamily, args) -> None:
+    tokens = args.batch * args.seq_len
+    for backward in (False, True):
+        gen = torch.Generator().manual_seed(0)
+        inputs = family.make_inputs(args.batch, args.seq_len, args.heads, args.dim, gen)
+        inputs = {
+            name: x.to(args.device).requires_grad_(backward) if torch.is_tensor(x) else x
+            for name, x in inputs.items()
+        }
+        fns = {"chunk": family.chunk, "recurrent": family.recurrent}
+        times = {name: [] for name in fns}
+        with torch.set_grad_enabled(backward):
+            for fn in fns.values():
+                run_once(fn, inputs, backward, args.device)  # warm-up
+            for _ in range(args.repeats):
+                for name, fn in fns.items():
+                    times[name].append(run_once(fn, inputs, backward, args.device))
+        rate = {name: tokens / statistics.median(t) for name, t in times.items()}
+        label = "forward+backward" if backward else "forward"
+        print(
+            f"  {label:<18}{rate['chunk']:>14,.0f}{rate['recurrent']:>18,.0f}"
+            f"{rate['chunk'] / rate['recurrent']:>7.1f}x"
+        )
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--op", choices=sorted(OPS), help="one op family (default: all)")
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--seq-len", type=int, default=1024)
+    parser.add_argument("--heads", type=int, default=4)
+    parser.add_argument("--dim", type=int, default=64)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--device", default="cpu")
+    args = parser.parse_args()
+    where = (
+        torch.cuda.get_device_name(args.device)
+        if args.device.startswith("cuda")
+        else f"{torch.get_num_threads()} CPU threads"
+    )
+    print(
+        f"B={args.batch} T={args.seq_len} H={args.heads} K=V={args.dim} float32, "
+        f"torch {torch.__version__}, {where}, median of {args.repeats}"
+    )
+    print(f"  {'pass':<18}{'chunk tok/s':>14}{'recurrent tok/s':>18}{'ratio':>8}")
+    for name in [args.op] if args.op else sorted(OPS):
+        print(name)
+        measure(OPS[name], args)
+
+
+if __name__ == "__main__":
+    main()
