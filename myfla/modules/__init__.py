@@ -20,6 +20,7 @@ from myfla.modules.fused_norm_gate import (
 )
 from myfla.modules.l2norm import L2Norm
 from myfla.modules.layernorm import GroupNorm, LayerNorm, RMSNorm
+from myfla.modules.lora import LoRA
 
 
 def _alias(name: str, module: ModuleType) -> None:
@@ -49,6 +50,7 @@ __all__ = [
     "GroupNorm",
     "L2Norm",
     "LayerNorm",
+    "LoRA",
     "RMSNorm",
     "ShortConvolution",
 ]

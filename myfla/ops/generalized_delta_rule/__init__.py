@@ -1,0 +1,6 @@
+"""Generalised delta rules (``fla.ops.generalized_delta_rule``): the diagonal-plus-low-rank form."""
+
+from .chunk import chunk_dplr_delta_rule
+from .fused_recurrent import fused_recurrent_dplr_delta_rule
+
+__all__ = ["chunk_dplr_delta_rule", "fused_recurrent_dplr_delta_rule"]

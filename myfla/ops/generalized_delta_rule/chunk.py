@@ -1,0 +1,66 @@
+"""``chunk_dplr_delta_rule``: the DPLR delta rule computed chunk by chunk (training, prefill)."""
+
+import functools
+from typing import Optional, Tuple
+
+import torch
+
+from myfla.ops.common.dplr import chunk_dplr_delta_rule as _chunk_kernel
+
+from .inputs import run_dplr
+
+CHUNK_SIZES = (16, 32, 64)
+
+
+def check_chunk_options(chunk_size: Optional[int], cp_context: object, kwargs: dict) -> int:
+    """The chunk size to use (default 64); errors for what myfla does not support."""
+    if cp_context is not None:
+        raise NotImplementedError("cp_context (context parallelism) is not supported by myfla")
+    if "head_first" in kwargs:
+        raise ValueError("head_first is not supported: inputs must be [B, T, H, ...] as in fla")
+    if kwargs:
+        raise TypeError(f"unexpected keyword arguments: {', '.join(sorted(kwargs))}")
+    if chunk_size is None:
+        return 64
+    if chunk_size not in CHUNK_SIZES:
+        raise ValueError(f"chunk_size must be None or one of {CHUNK_SIZES}, got {chunk_size}")
+    return chunk_size
+
+
+def chunk_dplr_delta_rule(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    a: torch.Tensor,
+    b: torch.Tensor,
+    gk: torch.Tensor,
+    scale: Optional[float] = None,
+    initial_state: Optional[torch.Tensor] = None,
+    output_final_state: bool = False,
+    cu_seqlens: Optional[torch.Tensor] = None,
+    cu_seqlens_cpu: Optional[torch.Tensor] = None,
+    safe_gate: bool = False,
+    chunk_size: Optional[int] = None,
+    disable_recompute: bool = False,
+    cp_context: object = None,
+    lower_bound: Optional[float] = None,
+    **kwargs,
+) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """The DPLR delta rule (see ``myfla.ops.common.dplr``) over chunks of tokens.
+
+    Args:
+        q, k, a, b: ``[B, T, H, K]``; gk: ``[B, T, H, K]`` log decays; v: ``[B, T, H, V]``.
+        scale: default ``K ** -0.5``.
+        initial_state: ``[N, H, K, V]``, ``N`` the batch size or the number of sequences.
+        chunk_size: 16, 32 or 64 (default); shrunk where decays are too steep for it.
+    Returns:
+        ``o: [B, T, H, V]`` and the final state ``[N, H, K, V]`` (or ``None``).
+    ``cu_seqlens_cpu``, ``safe_gate``, ``disable_recompute`` and ``lower_bound`` are Triton tuning
+    options of fla: accepted, and not needed here.
+    """
+    size = check_chunk_options(chunk_size, cp_context, kwargs)
+    return run_dplr(
+        functools.partial(_chunk_kernel, chunk_size=size),
+        ("q", "k", "v", "a", "b", "gk"),
+        q, k, v, a, b, gk, scale, initial_state, output_final_state, cu_seqlens,
+    )  # fmt: skip

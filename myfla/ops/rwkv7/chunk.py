@@ -1,0 +1,49 @@
+"""``chunk_rwkv7``: RWKV7's state update computed chunk by chunk (training, prefill)."""
+
+import functools
+from typing import Optional, Tuple
+
+import torch
+
+from myfla.ops.common.dplr import chunk_dplr_delta_rule
+from myfla.ops.generalized_delta_rule.chunk import check_chunk_options
+from myfla.ops.generalized_delta_rule.inputs import run_dplr
+
+NAMES = ("r", "k", "v", "a", "b", "w")
+
+
+def chunk_rwkv7(
+    r: torch.Tensor,
+    w: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    a: torch.Tensor,
+    b: torch.Tensor,
+    scale: float = 1.0,
+    initial_state: Optional[torch.Tensor] = None,
+    output_final_state: bool = False,
+    cu_seqlens: Optional[torch.Tensor] = None,
+    cu_seqlens_cpu: Optional[torch.Tensor] = None,
+    safe_gate: bool = False,
+    chunk_size: Optional[int] = None,
+    disable_recompute: bool = False,
+    cp_context: object = None,
+    lower_bound: Optional[float] = None,
+) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """``S_t = diag(exp(w_t)) S + b_t (a_t^T S) + k_t v_t^T``, ``o_t = scale S_t^T r_t`` by chunks.
+
+    Args:
+        r, k, a, b: ``[B, T, H, K]``; w: ``[B, T, H, K]`` log decays; v: ``[B, T, H, V]``.
+        initial_state: ``[N, H, K, V]``, ``N`` the batch size or the number of sequences.
+        chunk_size: 16, 32 or 64 (default); shrunk where decays are too steep for it.
+    Returns:
+        ``o: [B, T, H, V]`` and the final state ``[N, H, K, V]`` (or ``None``).
+    ``cu_seqlens_cpu``, ``safe_gate``, ``disable_recompute`` and ``lower_bound`` are Triton tuning
+    options of fla: accepted, and not needed here.
+    """
+    size = check_chunk_options(chunk_size, cp_context, {})
+    return run_dplr(
+        functools.partial(chunk_dplr_delta_rule, chunk_size=size),
+        NAMES,
+        r, k, v, a, b, w, scale, initial_state, output_final_state, cu_seqlens,
+    )  # fmt: skip
