@@ -87,7 +87,8 @@ def build_dists(outdir: Path) -> None:
     for name, (package, project) in read_distributions(read_version()).items():
         stage = fresh(ROOT / "build" / "stage" / name)
         packages = {"find": {"include": [package, package + ".*"]}}
-        write_project(stage, project, {"packages": packages})
+        # Data files inside a package (fla_encoders/configs/*.json) ship with it.
+        write_project(stage, project, {"packages": packages, "package-data": {"*": ["*.json"]}})
         shutil.copytree(
             ROOT / package,
             stage / package,

@@ -1,0 +1,59 @@
+"""``FLAFinancialModel``: input -> encoder (by name) -> prediction head -> ``(B, num_targets)``."""
+
+import inspect
+from typing import Any, Dict, Optional, Sequence, Tuple, Union
+
+import torch
+from torch import nn
+
+from fla_encoders.model.mlp import MyMLP
+from fla_encoders.registry import FLAEncoderFactory
+
+
+class FLAFinancialModel(nn.Module):
+    """Forecast ``num_targets`` values from a window ``x: (B, T, n_features)``.
+
+    The encoder is ``FLAEncoderFactory.create(encoder_name, n_features=..., hidden_size=...,
+    **encoder_kwargs)``, any registered one, third-party included; ``dropout`` also goes to it
+    when it takes a ``dropout`` argument and ``encoder_kwargs`` does not set one. The head is
+    ``MyMLP(encoder.output_dim, prediction_hidden, num_targets, dropout=dropout)``.
+    Built-in encoders and the head are initialised by ``WeightInitializerMixin``; a third-party
+    encoder keeps its own initialisation.
+    """
+
+    def __init__(
+        self,
+        n_features: int,
+        num_targets: int,
+        encoder_name: str = "gated_deltanet",
+        hidden_size: int = 256,
+        encoder_kwargs: Optional[Dict[str, Any]] = None,
+        prediction_hidden: Sequence[int] = (64, 32),
+        dropout: float = 0.1,
+    ):
+        super().__init__()
+        kwargs = dict(encoder_kwargs or {})
+        cls = FLAEncoderFactory.get(encoder_name)
+        if "dropout" not in kwargs and "dropout" in inspect.signature(cls).parameters:
+            kwargs["dropout"] = dropout
+        self.encoder = FLAEncoderFactory.create(
+            encoder_name, n_features=n_features, hidden_size=hidden_size, **kwargs
+        )
+        self.head = MyMLP(
+            self.encoder.output_dim, list(prediction_hidden), num_targets, dropout=dropout
+        )
+        self.n_features = n_features
+        self.num_targets = num_targets
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        attention_mask: Optional[torch.Tensor] = None,
+        return_extra_info: bool = False,
+    ) -> Union[torch.Tensor, Tuple[torch.Tensor, Dict[str, Any]]]:
+        """``x: (B, T, n_features)`` -> ``(B, num_targets)``, with the encoder's ``extra_info``
+        when ``return_extra_info``; ``attention_mask (B, T)`` goes to the encoder if given."""
+        masked = {} if attention_mask is None else {"attention_mask": attention_mask}
+        encoded, extra_info = self.encoder(x, **masked)
+        predictions = self.head(encoded)
+        return (predictions, extra_info) if return_extra_info else predictions

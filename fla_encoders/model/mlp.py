@@ -1,0 +1,39 @@
+"""``MyMLP``: the prediction head (the seeds' ``MyMLP``)."""
+
+from typing import Optional, Sequence
+
+from torch import nn
+
+from fla_encoders.encoders.checks import choice, positive_int
+from fla_encoders.model.init import WeightInitializerMixin
+
+ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh}
+NORMS = {"layer": nn.LayerNorm, "batch": nn.BatchNorm1d}
+
+
+class MyMLP(nn.Sequential, WeightInitializerMixin):
+    """``(B, input_dim) -> (B, output_dim)``: per hidden size, Linear, optional norm
+    (``'layer'`` or ``'batch'``), activation, dropout; then a final Linear."""
+
+    def __init__(
+        self,
+        input_dim: int,
+        hidden_sizes: Sequence[int],
+        output_dim: int,
+        activation: str = "gelu",
+        dropout: float = 0.0,
+        norm: Optional[str] = None,
+    ):
+        choice("activation", activation, sorted(ACTIVATIONS))
+        if norm is not None:
+            choice("norm", norm, sorted(NORMS))
+        layers, width = [], positive_int("input_dim", input_dim)
+        for size in hidden_sizes:
+            layers.append(nn.Linear(width, positive_int("hidden_sizes[i]", size)))
+            if norm is not None:
+                layers.append(NORMS[norm](size))
+            layers += [ACTIVATIONS[activation](), nn.Dropout(dropout)]
+            width = size
+        layers.append(nn.Linear(width, positive_int("output_dim", output_dim)))
+        super().__init__(*layers)
+        self.init_weights()
