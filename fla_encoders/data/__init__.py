@@ -1,0 +1,20 @@
+"""Panels (synthetic, prices, long files), their normalisation, and date-batched windows."""
+
+from fla_encoders.data.dataset import BatchTimeSeriesDataset, PreparedPanel, chronological_splits
+from fla_encoders.data.long import load_long_panel
+from fla_encoders.data.panel import Panel
+from fla_encoders.data.prices import load_price_csv, price_panel
+from fla_encoders.data.sources import load_panel
+from fla_encoders.data.synthetic import make_mock_panel
+
+__all__ = [
+    "BatchTimeSeriesDataset",
+    "Panel",
+    "PreparedPanel",
+    "chronological_splits",
+    "load_long_panel",
+    "load_panel",
+    "load_price_csv",
+    "make_mock_panel",
+    "price_panel",
+]

@@ -1,0 +1,47 @@
+"""The panel every data source produces: dates x assets x features, with forward labels."""
+
+from dataclasses import dataclass
+from typing import List
+
+import torch
+
+
+@dataclass
+class Panel:
+    """A panel of ``D`` dates, ``N`` assets, ``F`` features and ``K`` targets.
+
+    ``features``: ``(D, N, F)`` and ``labels``: ``(D, N, K)``, float32, NaN where missing. An asset
+    is in the panel on a date when at least one of its features is finite there (assets enter and
+    leave over time). ``labels[d]`` look forward from date ``d`` by at most ``horizon`` dates, so
+    a split needs a gap of ``horizon`` dates to keep them out of later inputs.
+    """
+
+    dates: List[str]
+    assets: List[str]
+    features: torch.Tensor
+    labels: torch.Tensor
+    horizon: int
+    feature_names: List[str]
+    target_names: List[str]
+
+    def __post_init__(self):
+        d, n = len(self.dates), len(self.assets)
+        if self.features.dim() != 3 or self.features.shape[:2] != (d, n):
+            raise ValueError(
+                f"features: expected shape ({d}, {n}, F), got {tuple(self.features.shape)}"
+            )
+        if self.labels.dim() != 3 or self.labels.shape[:2] != (d, n):
+            raise ValueError(
+                f"labels: expected shape ({d}, {n}, K), got {tuple(self.labels.shape)}"
+            )
+        if len(self.feature_names) != self.features.shape[2]:
+            raise ValueError("feature_names: expected one name per feature")
+        if len(self.target_names) != self.labels.shape[2]:
+            raise ValueError("target_names: expected one name per target")
+        if self.horizon < 1:
+            raise ValueError(f"horizon: expected >= 1, got {self.horizon}")
+
+    @property
+    def present(self) -> torch.Tensor:
+        """``(D, N)`` bool: the asset has at least one finite feature on that date."""
+        return torch.isfinite(self.features).any(dim=2)

@@ -1,0 +1,75 @@
+"""Predictions of a model over a date-batched dataset, with the model's monitoring values."""
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Tuple
+
+import torch
+from torch import nn
+
+from fla_encoders.data.dataset import BatchTimeSeriesDataset
+from fla_encoders.evaluation.metrics import daily_ic, ic_metrics
+
+
+@dataclass
+class Predictions:
+    """``pred``, ``label``: ``(M, K)``; ``date``: ``(M,)`` panel date indices;
+    ``info``: per scalar monitoring value (e.g. ``gate_value``), one number per batch, with
+    ``batch_dates`` the first date of each batch."""
+
+    pred: torch.Tensor
+    label: torch.Tensor
+    date: torch.Tensor
+    target_names: List[str]
+    batch_dates: List[int] = field(default_factory=list)
+    info: Dict[str, List[float]] = field(default_factory=dict)
+
+    def metrics(self) -> Dict[str, Dict[str, float]]:
+        """``ic_metrics`` per target and averaged (see fla_encoders.evaluation.metrics)."""
+        return ic_metrics(self.pred, self.label, self.date, self.target_names)
+
+    def daily_ic(self) -> Dict[str, torch.Tensor]:
+        """Daily IC and Rank IC averaged over targets: ``{"date", "ic", "rank_ic"}``, ``(D,)``."""
+        per_target = [
+            daily_ic(self.pred[:, k], self.label[:, k], self.date)
+            for k in range(len(self.target_names))
+        ]
+        return {
+            "date": per_target[0]["date"],
+            "ic": torch.stack([s["ic"] for s in per_target]).nanmean(0),
+            "rank_ic": torch.stack([s["rank_ic"] for s in per_target]).nanmean(0),
+        }
+
+
+def forward_model(model: nn.Module, x: torch.Tensor) -> Tuple[torch.Tensor, Dict[str, Any]]:
+    """``(pred: (B, K), extra_info)`` from a model returning either ``pred`` or that pair."""
+    out = model(x)
+    if isinstance(out, tuple):
+        return out[0], dict(out[1])
+    return out, {}
+
+
+@torch.no_grad()
+def predict(model: nn.Module, dataset: BatchTimeSeriesDataset) -> Predictions:
+    """Run ``model`` in eval mode over every batch of ``dataset``, in date order."""
+    was_training = model.training
+    model.eval()
+    preds, labels, dates, batch_dates, info = [], [], [], [], {}
+    for index in range(len(dataset)):
+        batch = dataset[index]
+        pred, extra = forward_model(model, batch["x"])
+        preds.append(pred.float())
+        labels.append(batch["label"])
+        dates.append(batch["date"])
+        batch_dates.append(int(batch["date"][0]))
+        for key, value in extra.items():
+            if isinstance(value, (int, float)) or (torch.is_tensor(value) and value.numel() == 1):
+                info.setdefault(key, []).append(float(value))
+    model.train(was_training)
+    return Predictions(
+        pred=torch.cat(preds),
+        label=torch.cat(labels),
+        date=torch.cat(dates),
+        target_names=list(dataset.prepared.panel.target_names),
+        batch_dates=batch_dates,
+        info=info,
+    )
