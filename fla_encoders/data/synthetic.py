@@ -67,12 +67,11 @@ def simulate_mock(
     factors = torch.zeros(NUM_FACTORS, dtype=torch.float64)
     h = randn(n_assets, STATE_SIZE)
     states = []
-    for _ in range(n_dates + 1):  # one extra date gives h[d-1] for the first date
+    for _ in range(n_dates):
         factors = 0.9 * factors + 0.45 * randn(NUM_FACTORS)
         h = h @ mixing.T + loadings @ factors + 0.6 * randn(n_assets, STATE_SIZE)
         states.append(h)
-    states = torch.stack(states)  # (D + 1, N, M)
-    current, previous = states[1:], states[:-1]
+    current = torch.stack(states)  # (D, N, M)
 
     shocks = randn(n_dates + 1, n_assets, SHOCK_SIZE)  # i.i.d.; row d + 1 is date d
     static_w, shock_w = randn(STATE_SIZE), randn(SHOCK_SIZE)

@@ -1,0 +1,75 @@
+"""The user's own data: a wide price CSV and a long panel CSV, on samples the tests write."""
+
+import math
+
+import pytest
+import torch
+
+from fla_encoders.data import load_long_panel, load_panel, load_price_csv
+
+
+def write_prices(path, n_dates=30, n_assets=4, seed=0):
+    g = torch.Generator().manual_seed(seed)
+    steps = 0.01 * torch.randn(n_dates, n_assets, generator=g, dtype=torch.float64)
+    prices = 100 * torch.exp(torch.cumsum(steps, 0))
+    lines = ["date," + ",".join(f"A{n}" for n in range(n_assets))]
+    for d in range(n_dates):
+        cells = [f"{float(p):.6f}" for p in prices[d]]
+        if d < 3:
+            cells[0] = ""  # asset A0 enters on the fourth date
+        lines.append(f"2024-01-{d + 1:02d}," + ",".join(cells))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_price_csv_features_and_labels(tmp_path):
+    panel = load_price_csv(write_prices(tmp_path / "prices.csv"), lookback=5, horizons=(1, 3))
+    assert panel.features.shape == (30, 4, 10) and panel.labels.shape == (30, 4, 2)
+    assert panel.horizon == 3 and panel.assets == ["A0", "A1", "A2", "A3"]
+    raw = [line.split(",") for line in (tmp_path / "prices.csv").read_text().split()[1:]]
+    p = lambda d, n: float(raw[d][n + 1])  # noqa: E731
+    d, n = 10, 2
+    assert panel.features[d, n, 0] == pytest.approx(math.log(p(d - 1, n) / p(d, n)), abs=1e-6)
+    assert panel.features[d, n, 5] == pytest.approx(math.log(p(d, n) / p(d - 1, n)), abs=1e-6)
+    assert panel.labels[d, n, 1] == pytest.approx(math.log(p(d + 3, n) / p(d, n)), abs=1e-6)
+    assert torch.isnan(panel.features[:3, 0]).all()  # not listed yet
+    assert torch.isnan(panel.labels[-1]).all()
+
+
+def test_price_features_use_only_data_up_to_the_window_end(tmp_path):
+    path = write_prices(tmp_path / "prices.csv")
+    original = load_price_csv(path, lookback=5)
+    lines = path.read_text().splitlines()
+    changed = lines[:21] + [line.replace(".", "9", 1) for line in lines[21:]]  # dates >= 20
+    path.write_text("\n".join(changed) + "\n")
+    altered = load_price_csv(path, lookback=5)
+    same = lambda a, b: torch.equal(a.nan_to_num(-7.0), b.nan_to_num(-7.0))  # noqa: E731
+    assert same(original.features[:20], altered.features[:20])
+    assert not same(original.features[20:], altered.features[20:])
+
+
+def test_price_csv_errors_name_the_argument(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("day,A\n2024-01-01,1\n")
+    with pytest.raises(ValueError, match="date_column"):
+        load_price_csv(path)
+    with pytest.raises(ValueError, match="lookback"):
+        load_price_csv(write_prices(tmp_path / "p.csv"), lookback=0)
+
+
+def test_long_panel_csv(tmp_path):
+    path = tmp_path / "long.csv"
+    path.write_text(
+        "date,asset,f1,f2,label_1d\n2024-01-01,X,1,2,0.1\n2024-01-01,Y,3,,\n2024-01-02,Y,5,6,0.3\n"
+    )
+    panel = load_long_panel(path, horizon=1)
+    assert panel.dates == ["2024-01-01", "2024-01-02"] and panel.assets == ["X", "Y"]
+    assert panel.feature_names == ["f1", "f2"] and panel.target_names == ["label_1d"]
+    assert panel.features[0, 1, 0] == 3 and torch.isnan(panel.features[0, 1, 1])
+    assert torch.isnan(panel.labels[0, 1, 0])
+    assert not panel.present[1, 0]  # X is absent on the second date
+    assert load_panel("long", path=path, horizon=1).features.shape == (2, 2, 2)
+    with pytest.raises(ValueError, match="label_columns"):
+        load_long_panel(path, horizon=1, label_columns=["ret"])
+    with pytest.raises(ValueError, match="source"):
+        load_panel("excel", path=path)

@@ -1,0 +1,42 @@
+"""The embedded synthetic panel: shape, determinism, planted signal strength, missing values."""
+
+import torch
+
+from fla_encoders.data import make_mock_panel
+from fla_encoders.data.synthetic import simulate_mock
+from fla_encoders.evaluation.metrics import pearson
+
+SMALL = dict(n_dates=60, n_assets=50, n_features=734, num_targets=6, ic_perfect=0.12)
+
+
+def test_shape_of_the_sete_mock_and_determinism():
+    a = make_mock_panel(seed=3, n_dates=30, n_assets=20)
+    b = make_mock_panel(seed=3, n_dates=30, n_assets=20)
+    assert a.features.shape == (30, 20, 734) and a.labels.shape == (30, 20, 6)
+    assert a.horizon == 6
+    assert torch.equal(a.features.nan_to_num(7.0), b.features.nan_to_num(7.0))
+    assert not torch.equal(
+        a.features.nan_to_num(7.0), make_mock_panel(seed=4, n_dates=30, n_assets=20).features
+    )
+
+
+def test_a_perfect_knowledge_predictor_has_a_daily_ic_well_under_0_2():
+    panel, signal, returns = simulate_mock(0, **SMALL)
+    ics = [pearson(signal[d], returns[d]) for d in range(SMALL["n_dates"])]
+    assert 0.08 < sum(ics) / len(ics) < 0.16
+    # knowing the signal of every future date too, the cumulative targets stay as hard
+    k = 5
+    known = range(SMALL["n_dates"] - panel.horizon)
+    future = [signal[d : d + k + 1].sum(0) for d in known]
+    ics = torch.tensor([pearson(future[d], panel.labels[d, :, k].double()) for d in known])
+    assert ics.nanmean() < 0.2
+
+
+def test_assets_enter_and_leave_and_values_go_missing():
+    panel = make_mock_panel(seed=0, n_dates=60, n_assets=50)
+    present = panel.present
+    assert not present.all(dim=0).all()  # some asset is absent on some date
+    assert present.any(dim=0).all()  # every asset is listed at some point
+    absent_labels = torch.isnan(panel.labels[present]).any(dim=1).float().mean()
+    assert 0 < absent_labels < 0.5
+    assert torch.isnan(panel.labels[-panel.horizon :]).all()  # the future is unknown
