@@ -10,6 +10,7 @@ import torch.nn.functional as F
 from einops import rearrange
 
 from myfla.layers.utils import (
+    check_layer_inputs,
     get_layer_cache,
     repad_hidden_states,
     unpad_hidden_states,
@@ -149,18 +150,7 @@ class GatedDeltaNet(nn.Module):
         """``hidden_states: [B, T, hidden_size]``; ``attention_mask: [B, T]`` 0/1 (left padding);
         ``cu_seqlens`` (keyword) for packed ``B == 1`` inputs.
         Returns ``(o, None, past_key_values)``."""
-        if not isinstance(hidden_states, torch.Tensor) or hidden_states.dim() != 3:
-            raise ValueError("hidden_states must be a [B, T, hidden_size] tensor")
-        if hidden_states.shape[-1] != self.hidden_size:
-            raise ValueError(
-                f"hidden_states must have last dimension hidden_size={self.hidden_size}, "
-                f"got {list(hidden_states.shape)}"
-            )
-        if attention_mask is not None and attention_mask.dim() != 2:
-            raise ValueError(
-                "attention_mask must be a [B, T] 0/1 padding mask; "
-                f"[B, T, T] attention masks are not supported, got {list(attention_mask.shape)}"
-            )
+        check_layer_inputs(hidden_states, self.hidden_size, attention_mask)
         batch_size, q_len, _ = hidden_states.shape
         mode = self._select_mode(q_len)
 

@@ -195,6 +195,24 @@ def unpad_input(
     )
 
 
+def check_layer_inputs(
+    hidden_states: Any, hidden_size: int, attention_mask: torch.Tensor | None
+) -> None:
+    """``hidden_states: [B, T, hidden_size]`` and an optional ``[B, T]`` padding mask."""
+    if not isinstance(hidden_states, torch.Tensor) or hidden_states.dim() != 3:
+        raise ValueError("hidden_states must be a [B, T, hidden_size] tensor")
+    if hidden_states.shape[-1] != hidden_size:
+        raise ValueError(
+            f"hidden_states must have last dimension hidden_size={hidden_size}, "
+            f"got {list(hidden_states.shape)}"
+        )
+    if attention_mask is not None and attention_mask.dim() != 2:
+        raise ValueError(
+            "attention_mask must be a [B, T] 0/1 padding mask; "
+            f"[B, T, T] attention masks are not supported, got {list(attention_mask.shape)}"
+        )
+
+
 def require_cache_layer_idx(module: nn.Module, past_key_values: Any) -> int | None:
     """``module.layer_idx``; a ``ValueError`` if a cache is given but the layer has no index."""
     layer_idx = getattr(module, "layer_idx", None)
@@ -225,6 +243,7 @@ def update_layer_cache(
 
 
 __all__ = [
+    "check_layer_inputs",
     "get_layer_cache",
     "get_unpad_data",
     "get_unpad_indices_and_cu",

@@ -1,0 +1,37 @@
+"""Every golden fixture naming GatedLinearAttention or a GLA op, in float64 and float32."""
+
+import os
+
+import pytest
+import torch
+
+from myfla.ops.gla import chunk_gla, fused_recurrent_gla
+from tests.golden import cases, golden_dir, load
+from tests.myfla.layer_cases import replay_layer_case
+from tests.myfla.op_cases import replay_op_case
+
+GLA_OPS = {"chunk_gla", "fused_chunk_gla", "fused_recurrent_gla"}
+GLA_CASES = cases(lambda c: c.get("layer") == "GatedLinearAttention" or c.get("op") in GLA_OPS)
+
+
+def recurrent_gla_as_chunk(g=None, **kwargs):
+    """``fused_recurrent_gla`` called with ``chunk_gla``'s input names (``g`` for ``gk``)."""
+    return fused_recurrent_gla(gk=g, **kwargs)
+
+
+def test_fixtures_are_found():
+    if golden_dir() is None and not os.environ.get("MYFLA_REQUIRE_GOLDEN"):
+        pytest.skip("no golden fixtures: put shared/golden beside the repo or set MYFLA_GOLDEN_DIR")
+    assert len(GLA_CASES) >= 9, "the GatedLinearAttention fixtures are missing or incomplete"
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
+@pytest.mark.parametrize("path", GLA_CASES, ids=[p.stem for p in GLA_CASES])
+def test_matches_fla(path, dtype):
+    case = load(path)
+    if case["kind"] == "op":
+        checks = replay_op_case(case, chunk_gla, recurrent_gla_as_chunk, dtype)
+    else:
+        checks = replay_layer_case(case, dtype)
+    failures = [f"{what}: {err:.3g} > {bound:g}" for what, err, bound in checks if not err <= bound]
+    assert checks and not failures, "\n".join(failures)
