@@ -154,7 +154,10 @@ class RWKV7Attention(nn.Module):
         self.w_lora.set_bias_value(www + 0.5 + zigzag * 2.5)  # 0.5: from softplus
         self.a_lora.set_bias_value(-0.19 + zigzag * 0.3 + linear * 0.4)
         if self.layer_idx != 0:
-            self.v_lora.set_bias_value(0.73 - linear * 0.4)
+            # fla ramps over hidden_size channels and fails when value_dim differs: ramp over
+            # value_dim (the same values when they are equal).
+            ramp = torch.arange(self.value_dim, dtype=torch.float32) / (self.value_dim - 1) - 0.5
+            self.v_lora.set_bias_value(0.73 - ramp * 0.4)
         if self.g_norm.weight is not None:
             self.g_norm.weight.fill_(((self.layer_idx + 1) / depth) ** 0.7)
         for proj, gain in ((self.r_proj, 1.0), (self.k_proj, 0.1), (self.v_proj, 1.0)):
