@@ -1,8 +1,12 @@
-"""Command line: ``python -m fla_encoders list [--check]``."""
+"""Command line (``fla-encoders`` or ``python -m fla_encoders``): ``list``, ``train``,
+``evaluate`` and ``compare``."""
 
 import argparse
+import json
+import logging
 import warnings
-from typing import Optional, Sequence
+from pathlib import Path
+from typing import List, Optional, Sequence
 
 from fla_encoders.errors import EncoderLoadError, EncoderPluginWarning
 from fla_encoders.registry import FLAEncoderFactory
@@ -50,14 +54,105 @@ def load_status(name: str) -> str:
     return "ok"
 
 
+def data_overrides(spec: Optional[str]) -> List[str]:
+    """``--data``: ``mock``, or a file: Parquet or a CSV with an ``asset`` column is a long
+    panel, another CSV is a wide price table."""
+    if spec is None:
+        return []
+    if spec == "mock":
+        return ['data.source="mock"']
+    path = Path(spec)
+    if not path.is_file():
+        raise SystemExit(f"--data: {spec!r} is neither 'mock' nor a file")
+    header = "" if path.suffix == ".parquet" else path.open().readline()
+    long = path.suffix == ".parquet" or "asset" in [c.strip() for c in header.split(",")]
+    return [
+        f'data.source="{"long" if long else "prices"}"',
+        f"data.options.path={json.dumps(spec)}",
+    ]
+
+
+def print_metrics(metrics: dict) -> None:
+    """One line per target (and their mean): IC, ICIR, Rank IC, Rank ICIR."""
+    print(f"{'TARGET':<12} {'IC':>8} {'ICIR':>8} {'RANK_IC':>8} {'RANK_ICIR':>9}")
+    for name, m in metrics.items():
+        print(
+            f"{name:<12} {m['ic']:8.4f} {m['icir']:8.3f} {m['rank_ic']:8.4f} {m['rank_icir']:9.3f}"
+        )
+
+
+def train_command(args: argparse.Namespace) -> int:
+    from fla_encoders.model import load_config
+    from fla_encoders.training.experiment import run_experiment
+
+    config = load_config(args.config, data_overrides(args.data) + args.set)
+    out = Path(args.out or f"runs/{config.get('name', 'train')}")
+    result = run_experiment(config, out)
+    print(f"trained {result['encoder']} (seed {result['seed']}), best epoch {result['best_epoch']}")
+    print_metrics(result["test"])
+    print(f"model, checkpoint and result in {out}/")
+    return 0
+
+
+def evaluate_command(args: argparse.Namespace) -> int:
+    from fla_encoders.model import apply_overrides
+    from fla_encoders.training.experiment import datasets_for, evaluate_model, load_trained
+
+    config, model = load_trained(args.model)
+    datasets = datasets_for(apply_overrides(config, data_overrides(args.data) + args.set))
+    print_metrics(evaluate_model(model, datasets[args.split])["metrics"])
+    return 0
+
+
+def compare_command(args: argparse.Namespace) -> int:
+    from fla_encoders.evaluation.compare import compare
+    from fla_encoders.evaluation.report import table, write_report
+    from fla_encoders.model import load_config
+
+    overrides = data_overrides(args.data) + args.set
+    base = load_config(args.config)
+    encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
+    summary = compare(encoders, args.seeds, base, overrides, Path(args.out))
+    settings = [f"--config {args.config}", f"--seeds {args.seeds}", *overrides]
+    written = write_report(summary, settings, Path(args.out))
+    print(table(summary))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m fla_encoders", description="Inspect the available fla_encoders encoders."
+        prog="fla-encoders", description="Encoders for financial time series: list, train, compare."
     )
+    parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="list the encoders (reads metadata only)")
     listing.add_argument(
         "--check", action="store_true", help="also import each encoder and report those that fail"
     )
+    overridable = argparse.ArgumentParser(add_help=False)
+    overridable.add_argument("--data", help="'mock' or a CSV/Parquet file (default: the config's)")
+    overridable.add_argument(
+        "--set", action="append", default=[], metavar="KEY=VALUE", help="override a setting (JSON)"
+    )
+    train = commands.add_parser("train", parents=[overridable], help="train one configuration")
+    train.add_argument("--config", required=True, help="a built-in configuration name or a file")
+    train.add_argument("--out", help="output folder (default runs/<config name>)")
+    evaluate = commands.add_parser(
+        "evaluate", parents=[overridable], help="IC metrics of a trained model"
+    )
+    evaluate.add_argument("--model", required=True, help="a model.pt written by train")
+    evaluate.add_argument("--split", default="test", choices=["train", "valid", "test"])
+    comparing = commands.add_parser(
+        "compare", parents=[overridable], help="train encoders on N seeds and compare with gru"
+    )
+    comparing.add_argument("--encoders", default="gru,transformer,rwkv7,gated_deltanet,gla,dual")
+    comparing.add_argument("--seeds", type=int, default=3)
+    comparing.add_argument("--config", default="baseline_gru", help="base configuration")
+    comparing.add_argument("--out", default="runs/compare", help="output folder")
     args = parser.parse_args(argv)
-    return list_encoders(args.check)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s: %(message)s")
+    if args.command == "list":
+        return list_encoders(args.check)
+    handlers = {"train": train_command, "evaluate": evaluate_command, "compare": compare_command}
+    return handlers[args.command](args)

@@ -1,5 +1,6 @@
 """Predictions of a model over a date-batched dataset, with the model's monitoring values."""
 
+import inspect
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Tuple
 
@@ -41,8 +42,12 @@ class Predictions:
 
 
 def forward_model(model: nn.Module, x: torch.Tensor) -> Tuple[torch.Tensor, Dict[str, Any]]:
-    """``(pred: (B, K), extra_info)`` from a model returning either ``pred`` or that pair."""
-    out = model(x)
+    """``(pred: (B, K), extra_info)`` from a model returning ``pred`` or that pair; a model whose
+    forward takes ``return_extra_info`` (``FLAFinancialModel``) is asked for the pair."""
+    if "return_extra_info" in inspect.signature(model.forward).parameters:
+        out = model(x, return_extra_info=True)
+    else:
+        out = model(x)
     if isinstance(out, tuple):
         return out[0], dict(out[1])
     return out, {}

@@ -1,8 +1,7 @@
-"""Training settings, and ``key=value`` overrides of nested settings from the command line."""
+"""Training settings: the ``"training"`` section of an experiment configuration."""
 
-import json
 from dataclasses import dataclass, fields
-from typing import Any, Dict, Sequence
+from typing import Any, Dict
 
 
 @dataclass
@@ -25,28 +24,3 @@ class TrainConfig:
         if unknown:
             raise ValueError(f"train: unknown settings {unknown}; known: {sorted(known)}")
         return cls(**values)
-
-
-def parse_value(text: str) -> Any:
-    """``"3"`` -> 3, ``"[64, 32]"`` -> [64, 32], ``"true"`` -> True; other text stays a str."""
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
-
-
-def apply_overrides(config: Dict[str, Any], assignments: Sequence[str]) -> Dict[str, Any]:
-    """A copy of ``config`` with each ``"a.b.c=value"`` of ``assignments`` set (JSON values)."""
-    result = json.loads(json.dumps(config))
-    for assignment in assignments:
-        key, sep, text = assignment.partition("=")
-        if not sep or not key:
-            raise ValueError(f"--set: expected key=value, got {assignment!r}")
-        *parents, last = key.split(".")
-        node = result
-        for part in parents:
-            node = node.setdefault(part, {})
-            if not isinstance(node, dict):
-                raise ValueError(f"--set: {key!r} goes through a non-table value")
-        node[last] = parse_value(text)
-    return result

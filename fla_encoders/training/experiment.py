@@ -1,0 +1,95 @@
+"""One experiment: a configuration's model trained on its data, then evaluated on the test split.
+
+A configuration (``fla_encoders.model.load_config``) holds ``"model"`` (``FLAFinancialModel``'s
+arguments), and optionally ``"data"`` (``DataConfig``) and ``"training"`` (``TrainConfig``).
+"""
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Dict, Optional, Union
+
+import torch
+
+from fla_encoders.data.config import DataConfig, build_datasets
+from fla_encoders.data.dataset import BatchTimeSeriesDataset
+from fla_encoders.evaluation.predict import predict
+from fla_encoders.model import build_model
+from fla_encoders.training.checkpoint import load_if_present, save_atomic
+from fla_encoders.training.config import TrainConfig
+from fla_encoders.training.loop import fit
+
+Datasets = Dict[str, BatchTimeSeriesDataset]
+
+
+def datasets_for(config: Dict[str, Any]) -> Datasets:
+    """The train/valid/test datasets of ``config["data"]``."""
+    return build_datasets(DataConfig.from_dict(config.get("data", {})))
+
+
+def run_experiment(
+    config: Dict[str, Any], out_dir: Union[str, Path], datasets: Optional[Datasets] = None
+) -> Dict[str, Any]:
+    """Train and test; resumable. Writes ``out_dir/checkpoint.pt`` while training and
+    ``out_dir/model.pt`` (configuration, weights, result) at the end; returns the result:
+    ``encoder``, ``seed``, ``best_epoch``, ``best_valid_ic``, ``history``, ``test`` (metrics),
+    ``daily`` (test dates and daily IC) and ``info`` (monitoring values per test date)."""
+    out_dir = Path(out_dir)
+    finished = load_if_present(out_dir / "model.pt")
+    if finished is not None and finished["config"] == config:
+        return finished["result"]
+    datasets = datasets or datasets_for(config)
+    train_config = TrainConfig.from_dict(config.get("training", {}))
+    started = time.time()
+    torch.manual_seed(train_config.seed)
+    prepared = datasets["train"].prepared
+    sizes = {"n_features": prepared.n_features, "num_targets": prepared.num_targets}
+    model = build_model(config, **sizes)
+    fitted = fit(
+        model, datasets["train"], datasets["valid"], train_config, out_dir / "checkpoint.pt"
+    )
+    result = {
+        "encoder": config["model"].get("encoder_name"),
+        "seed": train_config.seed,
+        "best_epoch": fitted.best_epoch,
+        "best_valid_ic": fitted.best_valid_ic,
+        "history": fitted.history,
+        "seconds": time.time() - started,
+    }
+    evaluated = evaluate_model(model, datasets["test"])
+    result.update(test=evaluated["metrics"], daily=evaluated["daily"], info=evaluated["info"])
+    save_atomic(
+        {"config": config, "sizes": sizes, "model": model.state_dict(), "result": result},
+        out_dir / "model.pt",
+    )
+    (out_dir / "result.json").write_text(json.dumps(result, indent=2, default=float) + "\n")
+    return result
+
+
+def evaluate_model(model: torch.nn.Module, dataset: BatchTimeSeriesDataset) -> Dict[str, Any]:
+    """``{"metrics", "daily": {"date", "ic", "rank_ic"}, "info"}`` of ``model`` on ``dataset``."""
+    predictions = predict(model, dataset)
+    daily = predictions.daily_ic()
+    dates = dataset.prepared.panel.dates
+    return {
+        "metrics": predictions.metrics(),
+        "daily": {
+            "date": [dates[int(d)] for d in daily["date"]],
+            "ic": daily["ic"].tolist(),
+            "rank_ic": daily["rank_ic"].tolist(),
+        },
+        "info": {
+            key: {"date": [dates[d] for d in predictions.batch_dates], "value": values}
+            for key, values in predictions.info.items()
+        },
+    }
+
+
+def load_trained(path: Union[str, Path]):
+    """``(config, model)`` from a ``model.pt`` written by ``run_experiment``."""
+    saved = load_if_present(path)
+    if saved is None:
+        raise FileNotFoundError(f"model: no file at {path}")
+    model = build_model(saved["config"], **saved["sizes"])
+    model.load_state_dict(saved["model"])
+    return saved["config"], model
