@@ -98,15 +98,17 @@ def chunk_gated_linear_attention(
     leaving it is ``exp(G_C) S + (exp(G_C - G) k)^T v``. Every factor is at most 1.
     """
     batch, heads, seq_len, key_dim = k.shape
+    state = initial_state
+    if state is None:
+        state = k.new_zeros(batch, heads, key_dim, v.shape[-1])
+    if seq_len == 0:
+        return v.new_zeros(v.shape), state
     q, k, v, g = (split_chunks(x, chunk_size) for x in (q, k, v, g))  # [B, H, NT, C, .]
     g_cum = g.cumsum(-2)
     g_last = g_cum[..., -1:, :]  # [B, H, NT, 1, K]
     updates = (k * (g_last - g_cum).exp()).transpose(-1, -2) @ v  # [B, H, NT, K, V]
     over_chunk = g_last.transpose(-1, -2).exp()  # [B, H, NT, K, 1]
 
-    state = initial_state
-    if state is None:
-        state = k.new_zeros(batch, heads, key_dim, v.shape[-1])
     chunk_states = []
     for n in range(q.shape[2]):
         chunk_states.append(state)
