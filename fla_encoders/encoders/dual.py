@@ -36,9 +36,7 @@ class DualEncoder(StackedEncoder):
         choice("fusion_mode", fusion_mode, FUSION_MODES)
         mixers = {
             "rwkv7": rwkv7_layers(hidden_size, num_layers, **(rwkv7_kwargs or {})),
-            "gated_deltanet": gated_deltanet_layers(
-                hidden_size, num_layers, **(gated_deltanet_kwargs or {})
-            ),
+            "gated_deltanet": gated_deltanet_layers(hidden_size, **(gated_deltanet_kwargs or {})),
         }
         super().__init__(
             n_features,

@@ -8,7 +8,7 @@ from fla_encoders.encoders.stacked import StackedEncoder
 
 
 def gated_deltanet_layers(
-    hidden_size: int, num_layers: int, num_heads: int = 2, head_dim: Optional[int] = None, **kwargs
+    hidden_size: int, num_heads: int = 2, head_dim: Optional[int] = None, **kwargs
 ) -> MixerFactory:
     """GatedDeltaNet layers with the seed's defaults (``allow_neg_eigval``, gate, short conv);
     ``head_dim`` defaults to ``hidden_size // num_heads``; ``kwargs`` go to the layer."""
@@ -50,7 +50,7 @@ class GatedDeltaNetEncoder(StackedEncoder):
         norm_eps: float = 1e-5,
         **layer_kwargs,
     ):
-        layers = gated_deltanet_layers(hidden_size, num_layers, num_heads, head_dim, **layer_kwargs)
+        layers = gated_deltanet_layers(hidden_size, num_heads, head_dim, **layer_kwargs)
         super().__init__(
             n_features,
             hidden_size,

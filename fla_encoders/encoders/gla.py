@@ -6,7 +6,7 @@ from fla_encoders.encoders.stacked import StackedEncoder
 
 
 def gla_layers(
-    hidden_size: int, num_layers: int, num_heads: int = 4, expand_k: float = 0.5, **kwargs
+    hidden_size: int, num_heads: int = 4, expand_k: float = 0.5, **kwargs
 ) -> MixerFactory:
     """GatedLinearAttention layers; ``num_heads`` must divide ``hidden_size * expand_k`` and
     ``hidden_size * expand_v``; ``kwargs`` go to the layer (``expand_v``, ``use_short_conv``,
@@ -46,7 +46,7 @@ class GLAEncoder(StackedEncoder):
         norm_eps: float = 1e-5,
         **layer_kwargs,
     ):
-        layers = gla_layers(hidden_size, num_layers, num_heads, **layer_kwargs)
+        layers = gla_layers(hidden_size, num_heads, **layer_kwargs)
         super().__init__(
             n_features,
             hidden_size,
