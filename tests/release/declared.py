@@ -27,5 +27,7 @@ def normalized(requirements: List[str]) -> List[str]:
 
 
 def entry_points(project: dict) -> Dict[str, Dict[str, str]]:
-    """The declared entry points by group, empty groups left out (metadata has none)."""
-    return {group: dict(eps) for group, eps in project.get("entry-points", {}).items() if eps}
+    """The declared entry points by group, console scripts included (metadata lists them in
+    ``console_scripts``), empty groups left out (metadata has none)."""
+    groups = {"console_scripts": project.get("scripts", {}), **project.get("entry-points", {})}
+    return {group: dict(eps) for group, eps in groups.items() if eps}
