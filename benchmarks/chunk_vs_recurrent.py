@@ -18,6 +18,7 @@ import torch
 import torch.nn.functional as F
 
 from myfla.ops.gated_delta_rule import chunk_gated_delta_rule, fused_recurrent_gated_delta_rule
+from myfla.ops.gla import chunk_gla, fused_recurrent_gla
 
 
 class OpFamily(NamedTuple):
@@ -41,10 +42,28 @@ def gated_delta_rule_inputs(batch, seq_len, heads, dim, gen):
     )
 
 
+def gla_inputs(batch, seq_len, heads, dim, gen):
+    """As GatedLinearAttention makes them: per-key log decays ``logsigmoid(x) / 16``."""
+    shape = (batch, seq_len, heads, dim)
+    return dict(
+        q=torch.randn(*shape, generator=gen),
+        k=torch.randn(*shape, generator=gen),
+        v=torch.randn(*shape, generator=gen),
+        g=F.logsigmoid(torch.randn(*shape, generator=gen)) / 16,
+        initial_state=torch.randn(batch, heads, dim, dim, generator=gen) * 0.1,
+    )
+
+
+def fused_recurrent_gla_named_as_chunk(g, **kwargs):
+    """``fused_recurrent_gla`` with ``chunk_gla``'s name ``g`` for the per-key decays."""
+    return fused_recurrent_gla(gk=g, **kwargs)
+
+
 OPS = {
     "gated_delta_rule": OpFamily(
         gated_delta_rule_inputs, chunk_gated_delta_rule, fused_recurrent_gated_delta_rule
     ),
+    "gla": OpFamily(gla_inputs, chunk_gla, fused_recurrent_gla_named_as_chunk),
 }
 
 
