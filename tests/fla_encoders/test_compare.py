@@ -1,0 +1,103 @@
+"""Seed statistics, verdicts, and a tiny end-to-end comparison through the command line."""
+
+import json
+import math
+
+import pytest
+
+from fla_encoders.cli import main
+from fla_encoders.evaluation.compare import encoder_config
+from fla_encoders.evaluation.report import table
+from fla_encoders.evaluation.stats import mean_std, paired_difference, t_quantile_975, verdict
+
+TINY = [
+    "--data",
+    "mock",
+    "--set",
+    "data.options.n_dates=60",
+    "--set",
+    "data.options.n_assets=12",
+    "--set",
+    "data.options.n_features=8",
+    "--set",
+    "model.hidden_size=8",
+    "--set",
+    "model.prediction_hidden=[8]",
+    "--set",
+    "model.encoder_kwargs.num_layers=1",
+    "--set",
+    "training.epochs=2",
+]
+
+
+def test_paired_difference_by_hand():
+    diff = paired_difference([0.03, 0.05, 0.04], [0.01, 0.02, 0.03])  # differences .02 .03 .01
+    assert diff["mean"] == pytest.approx(0.02) and diff["std"] == pytest.approx(0.01)
+    half = 4.303 * 0.01 / math.sqrt(3)
+    assert (diff["low"], diff["high"]) == pytest.approx((0.02 - half, 0.02 + half))
+    with pytest.raises(ValueError, match="baseline"):
+        paired_difference([1.0], [1.0, 2.0])
+
+
+def test_verdicts():
+    assert verdict({"low": 0.003, "high": 0.01}, 0.002) == "met"
+    assert verdict({"low": -0.01, "high": 0.001}, 0.002) == "not met"
+    assert verdict({"low": -0.01, "high": 0.01}, 0.002) == "undecidable"
+    assert verdict({"low": math.nan, "high": math.nan}, 0.002) == "undecidable"
+    assert verdict({"low": 0.0, "high": 1.0}, None) == "-"
+    assert mean_std([1.0, math.nan, 3.0]) == {"mean": 2.0, "std": math.sqrt(2), "n": 2}
+    assert t_quantile_975(2) == 4.303 and t_quantile_975(100) == 1.96
+
+
+def test_encoder_configs_come_from_the_built_in_ones_then_scoped_overrides():
+    base = {"model": {"encoder_name": "gru"}, "training": {"epochs": 1}}
+    config = encoder_config("rwkv7", base, ["rwkv7:model.hidden_size=16", "gru:model.x=1"])
+    assert config["model"]["encoder_name"] == "rwkv7" and config["model"]["hidden_size"] == 16
+    assert "x" not in config["model"] and config["training"] == {"epochs": 1}
+    config = encoder_config("some_plugin", base, [])
+    assert config["model"] == {"encoder_name": "some_plugin", "encoder_kwargs": {}}
+
+
+def test_compare_command_end_to_end(tmp_path, capsys):
+    out = tmp_path / "cmp"
+    args = ["compare", "--encoders", "gru,no_such_encoder", "--seeds", "2", "--out", str(out)]
+    assert main(["--log-level", "WARNING", *args, *TINY]) == 0
+    printed = capsys.readouterr().out
+    assert "| gru | baseline | 2 |" in printed
+    assert "no_such_encoder | - | 0 | unavailable: not registered" in printed
+    results = json.loads((out / "results.json").read_text())
+    assert len(results["runs"]["gru"]) == 2
+    assert (out / "report.md").read_text().startswith("# Encoder ladder")
+    # a rerun reuses the finished runs
+    assert main(["--log-level", "WARNING", *args, *TINY]) == 0
+
+
+def test_train_then_evaluate(tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "--config", "baseline_gru", "--out", str(out), *TINY]) == 0
+    assert "mean" in capsys.readouterr().out
+    assert main(["evaluate", "--model", str(out / "model.pt"), "--split", "valid"]) == 0
+    assert capsys.readouterr().out.splitlines()[0].split() == [
+        "TARGET",
+        "IC",
+        "ICIR",
+        "RANK_IC",
+        "RANK_ICIR",
+    ]
+
+
+def test_report_table_marks_single_seed_spreads_and_missing_baseline():
+    row = {
+        "level": "1",
+        "seeds": 1,
+        "target": 0.0008,
+        "verdict": "no baseline",
+        **{
+            m: {"mean": 0.01, "std": math.nan, "n": 1}
+            for m in ("ic", "rank_ic", "icir", "rank_icir")
+        },
+    }
+    text = table({"encoders": {"rwkv7": row}, "unavailable": {}})
+    assert (
+        "| rwkv7 | 1 | 1 | 0.0100 | 0.0100 | 0.010 | 0.010 | - | ≥ +0.0008 | no baseline |" in text
+    )
