@@ -19,6 +19,7 @@ import torch.nn.functional as F
 
 from myfla.ops.gated_delta_rule import chunk_gated_delta_rule, fused_recurrent_gated_delta_rule
 from myfla.ops.gla import chunk_gla, fused_recurrent_gla
+from myfla.ops.rwkv7 import chunk_rwkv7, fused_recurrent_rwkv7
 
 
 class OpFamily(NamedTuple):
@@ -39,6 +40,22 @@ def gated_delta_rule_inputs(batch, seq_len, heads, dim, gen):
         beta=torch.rand(*shape, generator=gen),
         initial_state=torch.randn(batch, heads, dim, dim, generator=gen) * 0.1,
         use_qk_l2norm_in_kernel=True,
+    )
+
+
+def rwkv7_inputs(batch, seq_len, heads, dim, gen):
+    """As RWKV7Attention makes them: ``w`` in (-exp(-0.5), 0), ``a = -kk``, ``b = kk * alpha``."""
+    shape = (batch, seq_len, heads, dim)
+    kk = F.normalize(torch.randn(*shape, generator=gen), dim=-1)
+    return dict(
+        r=torch.randn(*shape, generator=gen),
+        w=-0.6065306597126334 * torch.rand(*shape, generator=gen),
+        k=torch.randn(*shape, generator=gen),
+        v=torch.randn(*shape, generator=gen),
+        a=-kk,
+        b=kk * torch.rand(*shape, generator=gen),
+        scale=1.0,
+        initial_state=torch.randn(batch, heads, dim, dim, generator=gen) * 0.1,
     )
 
 
@@ -63,6 +80,7 @@ OPS = {
     "gated_delta_rule": OpFamily(
         gated_delta_rule_inputs, chunk_gated_delta_rule, fused_recurrent_gated_delta_rule
     ),
+    "rwkv7": OpFamily(rwkv7_inputs, chunk_rwkv7, fused_recurrent_rwkv7),
     "gla": OpFamily(gla_inputs, chunk_gla, fused_recurrent_gla_named_as_chunk),
 }
 
