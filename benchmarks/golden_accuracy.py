@@ -11,12 +11,16 @@ import argparse
 import torch
 
 from myfla.ops.gated_delta_rule import chunk_gated_delta_rule, fused_recurrent_gated_delta_rule
+from myfla.ops.rwkv7 import chunk_rwkv7, fused_recurrent_rwkv7
 from tests.golden import fixture_paths, load
 from tests.myfla.layer_cases import replay_layer_case
 from tests.myfla.op_cases import replay_op_case
 
-OPS = {"chunk_gated_delta_rule": (chunk_gated_delta_rule, fused_recurrent_gated_delta_rule)}
-LAYERS = {"GatedDeltaNet"}
+OPS = {
+    "chunk_gated_delta_rule": (chunk_gated_delta_rule, fused_recurrent_gated_delta_rule),
+    "chunk_rwkv7": (chunk_rwkv7, fused_recurrent_rwkv7),
+}
+LAYERS = {"GatedDeltaNet", "RWKV7Attention"}
 
 
 def main(prefixes, device):
