@@ -134,13 +134,15 @@ class TransformerEncoder(FLAEncoderStrategy, WeightInitializerMixin):
                 LatentAttention(
                     hidden_size,
                     num_heads,
-                    kv_lora_rank or hidden_size // 2,
+                    hidden_size // 2 if kv_lora_rank is None else kv_lora_rank,
                     v_head_dim,
                     rope_theta,
                     causal,
                     norm_eps,
                 ),
-                SwiGLU(hidden_size, intermediate_size or 4 * hidden_size),
+                SwiGLU(
+                    hidden_size, 4 * hidden_size if intermediate_size is None else intermediate_size
+                ),
                 dropout,
                 norm_eps,
             )

@@ -33,6 +33,12 @@ class FLAFinancialModel(nn.Module):
     ):
         super().__init__()
         kwargs = dict(encoder_kwargs or {})
+        for argument in ("n_features", "hidden_size"):
+            if argument in kwargs:
+                raise ValueError(
+                    f"encoder_kwargs must not set {argument!r}: it is FLAFinancialModel's own "
+                    f"argument {argument}"
+                )
         cls = FLAEncoderFactory.get(encoder_name)
         if "dropout" not in kwargs and "dropout" in inspect.signature(cls).parameters:
             kwargs["dropout"] = dropout

@@ -73,6 +73,11 @@ def test_an_unknown_encoder_name_is_refused():
         FLAFinancialModel(N_FEATURES, 2, "no_such_encoder")
 
 
+def test_encoder_kwargs_cannot_set_the_models_own_sizes():
+    with pytest.raises(ValueError, match="hidden_size"):
+        model("gru", encoder_kwargs={"hidden_size": 8})
+
+
 def test_a_wrong_feature_count_at_call_time_names_n_features():
     with pytest.raises(ValueError, match="n_features"):
         model("gru")(torch.randn(2, 4, N_FEATURES + 2))
