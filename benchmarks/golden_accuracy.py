@@ -11,16 +11,19 @@ import argparse
 import torch
 
 from myfla.ops.gated_delta_rule import chunk_gated_delta_rule, fused_recurrent_gated_delta_rule
+from myfla.ops.gla import chunk_gla
 from myfla.ops.rwkv7 import chunk_rwkv7, fused_recurrent_rwkv7
 from tests.golden import fixture_paths, load
 from tests.myfla.layer_cases import replay_layer_case
 from tests.myfla.op_cases import replay_op_case
+from tests.myfla.test_golden_gla import recurrent_gla_as_chunk
 
 OPS = {
     "chunk_gated_delta_rule": (chunk_gated_delta_rule, fused_recurrent_gated_delta_rule),
+    "chunk_gla": (chunk_gla, recurrent_gla_as_chunk),
     "chunk_rwkv7": (chunk_rwkv7, fused_recurrent_rwkv7),
 }
-LAYERS = {"GatedDeltaNet", "RWKV7Attention"}
+LAYERS = {"GatedDeltaNet", "GatedLinearAttention", "RWKV7Attention"}
 
 
 def main(prefixes, device):

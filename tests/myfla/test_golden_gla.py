@@ -22,7 +22,7 @@ def recurrent_gla_as_chunk(g=None, **kwargs):
 def test_fixtures_are_found():
     if golden_dir() is None and not os.environ.get("MYFLA_REQUIRE_GOLDEN"):
         pytest.skip("no golden fixtures: put shared/golden beside the repo or set MYFLA_GOLDEN_DIR")
-    assert len(GLA_CASES) >= 9, "the GatedLinearAttention fixtures are missing or incomplete"
+    assert len(GLA_CASES) >= 12, "the GatedLinearAttention fixtures are missing or incomplete"
 
 
 @pytest.mark.parametrize("dtype", [torch.float64, torch.float32], ids=["float64", "float32"])
