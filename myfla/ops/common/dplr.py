@@ -31,20 +31,6 @@ def _spread(g_cum: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
     return (low + high) / 2, high - low
 
 
-def safe_chunk_size(gk: torch.Tensor, chunk_size: int) -> int:
-    """``chunk_size`` halved until no chunk of ``gk [B, H, T, K]`` spreads over ``SPAN_LIMIT``.
-
-    RWKV7's decays (``gk >= -exp(-0.5)``) spread at most 39 over 64 tokens: the size is kept.
-    """
-    with torch.no_grad():
-        while chunk_size > 1:
-            _, width = _spread(split_chunks(gk, chunk_size).cumsum(-2))
-            if width.numel() == 0 or float(width.max()) <= SPAN_LIMIT:
-                break
-            chunk_size //= 2
-    return chunk_size
-
-
 def chunk_dplr_delta_rule(
     q: torch.Tensor,
     k: torch.Tensor,
@@ -64,21 +50,23 @@ def chunk_dplr_delta_rule(
     exp(P_td - G_jd)`` for ``j < t``: one unit-triangular solve per chunk gives ``u = U + W S``
     (a WY-like form), and only the state is carried from chunk to chunk. In-chunk decays
     ``exp(G_t - G_j)`` are split as ``exp(G_t - m) exp(m - G_j)`` about the middle ``m`` of the
-    chunk's range, and the chunk is shrunk (``safe_chunk_size``) where that range is too wide;
+    chunk's range, and the chunk is halved while that range is wider than ``SPAN_LIMIT``;
     every factor between chunks (``exp(G_t)``, ``exp(G_C - G_j)``) is at most 1.
     """
     batch, heads, seq_len, key_dim = k.shape
-    size = safe_chunk_size(gk, chunk_size)
-    q, k, v, a, b, gk = (split_chunks(x, size) for x in (q, k, v, a, b, gk))
-    g_cum = gk.cumsum(-2)  # G_t: [B, H, NT, C, K]
+    g_cum = split_chunks(gk, chunk_size).cumsum(-2)  # G_t: [B, H, NT, C, K]
+    middle, width = _spread(g_cum.detach())  # any middle would do: it cancels exactly
+    if chunk_size > 1 and width.numel() and float(width.max()) > SPAN_LIMIT:
+        # Decays too steep for this chunk size (never for RWKV7's, >= -exp(-0.5) per step).
+        return chunk_dplr_delta_rule(q, k, v, a, b, gk, scale, initial_state, chunk_size // 2)
+    q, k, v, a, b, gk = (split_chunks(x, chunk_size) for x in (q, k, v, a, b, gk))
     g_prev = g_cum - gk  # P_t = G_{t-1}
     g_end = g_cum[..., -1:, :]  # G_C: [B, H, NT, 1, K]
-    middle = _spread(g_cum.detach())[0]  # any value would do: it cancels exactly
 
     into = (middle - g_cum).exp()
     q_mid, a_mid = q * (g_cum - middle).exp(), a * (g_prev - middle).exp()
     k_mid, b_mid = k * into, b * into
-    ones = torch.ones(size, size, dtype=torch.bool, device=q.device)
+    ones = torch.ones(chunk_size, chunk_size, dtype=torch.bool, device=q.device)
     inclusive, strict = ones.tril(), ones.tril(-1)
     zero = q.new_zeros(())
     a_qk = torch.where(inclusive, q_mid @ k_mid.transpose(-1, -2), zero)
