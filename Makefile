@@ -35,9 +35,9 @@ lint: dev
 # The ladder against GRU on the embedded mock panel (734 features, 5 steps, 6 targets), sized to
 # finish in under 10 minutes on 2 CPU cores; report in runs/demo/ (docs/results/mock-ladder.md).
 DEMO_SETTINGS := --seeds 3 --data mock \
-	--set data.options.n_dates=150 --set data.options.n_assets=60 --set data.dates_per_batch=8 \
+	--set data.options.n_dates=200 --set data.options.n_assets=80 --set data.dates_per_batch=4 \
 	--set model.hidden_size=32 --set 'model.prediction_hidden=[32]' \
-	--set model.encoder_kwargs.num_layers=1 --set training.epochs=3 --set training.patience=1 \
+	--set model.encoder_kwargs.num_layers=1 --set training.epochs=5 --set training.patience=2 \
 	--set rwkv7:model.encoder_kwargs.head_dim=16 \
 	--set dual:model.encoder_kwargs.rwkv7_kwargs.head_dim=16 \
 	--set transformer:model.encoder_kwargs.kv_lora_rank=16
