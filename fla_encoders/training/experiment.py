@@ -30,14 +30,23 @@ def datasets_for(config: Dict[str, Any]) -> Datasets:
 def run_experiment(
     config: Dict[str, Any], out_dir: Union[str, Path], datasets: Optional[Datasets] = None
 ) -> Dict[str, Any]:
-    """Train and test; resumable. Writes ``out_dir/checkpoint.pt`` while training and
+    """Train and test; resumable. Writes ``out_dir/config.json`` (a rerun must match it),
+    ``out_dir/checkpoint.pt`` while training and
     ``out_dir/model.pt`` (configuration, weights, result) at the end; returns the result:
     ``encoder``, ``seed``, ``best_epoch``, ``best_valid_ic``, ``history``, ``test`` (metrics),
     ``daily`` (test dates and daily IC) and ``info`` (monitoring values per test date)."""
     out_dir = Path(out_dir)
+    claimed = out_dir / "config.json"
+    if claimed.exists() and json.loads(claimed.read_text()) != config:
+        raise ValueError(
+            f"out_dir: {out_dir} holds a run of another configuration; resume it with the same "
+            f"settings, or choose another folder"
+        )
     finished = load_if_present(out_dir / "model.pt")
-    if finished is not None and finished["config"] == config:
+    if finished is not None:
         return finished["result"]
+    out_dir.mkdir(parents=True, exist_ok=True)
+    claimed.write_text(json.dumps(config, indent=2) + "\n")
     datasets = datasets or datasets_for(config)
     train_config = TrainConfig.from_dict(config.get("training", {}))
     started = time.time()

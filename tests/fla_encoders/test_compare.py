@@ -101,3 +101,21 @@ def test_report_table_marks_single_seed_spreads_and_missing_baseline():
     assert (
         "| rwkv7 | 1 | 1 | 0.0100 | 0.0100 | 0.010 | 0.010 | - | ≥ +0.0008 | no baseline |" in text
     )
+
+
+def test_a_run_folder_refuses_another_configuration(tmp_path):
+    out = tmp_path / "run"
+    assert main(["train", "--config", "baseline_gru", "--out", str(out), *TINY]) == 0
+    with pytest.raises(ValueError, match="out_dir"):
+        main(
+            [
+                "train",
+                "--config",
+                "baseline_gru",
+                "--out",
+                str(out),
+                *TINY,
+                "--set",
+                "training.lr=0.1",
+            ]
+        )

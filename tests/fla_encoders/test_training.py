@@ -100,3 +100,10 @@ def test_save_atomic_leaves_no_temporary_files(tmp_path):
 def test_train_config_rejects_unknown_settings():
     with pytest.raises(ValueError, match="unknown settings"):
         TrainConfig.from_dict({"learning_rate": 1})
+
+
+def test_progress_bars_are_optional():
+    from fla_encoders.training.progress import progress
+
+    assert list(progress([1, 2], enabled=False, description="x", total=2)) == [1, 2]
+    assert list(progress([1, 2], enabled=True, description="x", total=2)) == [1, 2]
