@@ -64,7 +64,10 @@ def data_overrides(spec: Optional[str]) -> List[str]:
     path = Path(spec)
     if not path.is_file():
         raise SystemExit(f"--data: {spec!r} is neither 'mock' nor a file")
-    header = "" if path.suffix == ".parquet" else path.open().readline()
+    header = ""
+    if path.suffix != ".parquet":
+        with path.open() as handle:
+            header = handle.readline()
     long = path.suffix == ".parquet" or "asset" in [c.strip() for c in header.split(",")]
     return [
         f'data.source="{"long" if long else "prices"}"',

@@ -28,6 +28,7 @@ def read_rows(path: Path) -> List[dict]:
 
 
 def number(value) -> float:
+    """A cell as a float; blank or None is NaN."""
     if value is None or (isinstance(value, str) and not value.strip()):
         return float("nan")
     return float(value)

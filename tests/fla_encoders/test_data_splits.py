@@ -38,7 +38,10 @@ def test_training_labels_never_reach_into_later_splits_on_real_data():
     splits = chronological_splits(len(panel.dates), 5, panel.horizon)
     train = BatchTimeSeriesDataset(prepared, splits["train"], window=5)
     last_train_date = max(int(train[i]["date"].max()) for i in range(len(train)))
-    assert last_train_date + panel.horizon < splits["valid"][0] + 1
+    # training inputs end on last_train_date, training labels on last_train_date + horizon;
+    # the first label of valid (and test) starts after its first end date
+    for later in ("valid", "test"):
+        assert last_train_date + panel.horizon < splits[later][0] + 1
 
 
 def test_a_batch_holds_whole_dates():
