@@ -4,6 +4,12 @@ import torch
 import torch.nn.functional as F
 
 
+def fit_chunk_size(chunk_size: int, seq_len: int) -> int:
+    """The chunk size to use: ``chunk_size``, or ``seq_len`` when shorter (no padding to a full
+    chunk for short inputs; the result is the same up to rounding)."""
+    return max(1, min(chunk_size, seq_len))
+
+
 def split_chunks(x: torch.Tensor, chunk_size: int) -> torch.Tensor:
     """``[B, H, T, ...]`` -> ``[B, H, NT, C, ...]``, zero-padding ``T`` up to ``NT * C``."""
     seq_len = x.shape[2]

@@ -15,7 +15,7 @@ from typing import Optional, Tuple
 
 import torch
 
-from .chunk import decay_matrix, merge_chunks, split_chunks
+from .chunk import decay_matrix, fit_chunk_size, merge_chunks, split_chunks
 
 
 def chunk_delta_rule(
@@ -36,6 +36,7 @@ def chunk_delta_rule(
     gives ``u = U - W S`` (the WY/UT form); only the state is carried from chunk to chunk.
     """
     batch, heads, seq_len, key_dim = k.shape
+    chunk_size = fit_chunk_size(chunk_size, seq_len)
     q, k, v, g, beta = (split_chunks(x, chunk_size) for x in (q, k, v, g, beta))
     g_cum = g.cumsum(-1)  # [B, H, NT, C]
     decay = decay_matrix(g_cum)  # exp(G_i - G_j), j <= i
