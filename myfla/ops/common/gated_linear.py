@@ -95,7 +95,9 @@ def chunk_gated_linear_attention(
 
     With ``G`` the cumulative log decay inside a chunk and ``S`` the state entering it:
     ``o = scale (exp(G) q S + A v)`` (``A`` from :func:`intra_chunk_scores`), and the state
-    leaving it is ``exp(G_C) S + (exp(G_C - G) k)^T v``. Every factor is at most 1.
+    leaving it is ``exp(G_C) S + (exp(G_C - G) k)^T v``. Where some chunk decays by more than
+    ``exp(-SPREAD_LIMIT)``, every factor formed is at most 1; otherwise ``A`` is the single
+    product ``tril((q exp(G)) (k exp(-G))^T)``, whose factors stay within ``exp(SPREAD_LIMIT)``.
     """
     batch, heads, seq_len, key_dim = k.shape
     state = initial_state
@@ -106,8 +108,18 @@ def chunk_gated_linear_attention(
     q, k, v, g = (split_chunks(x, chunk_size) for x in (q, k, v, g))  # [B, H, NT, C, .]
     g_cum = g.cumsum(-2)
     g_last = g_cum[..., -1:, :]  # [B, H, NT, 1, K]
-    updates = (k * (g_last - g_cum).exp()).transpose(-1, -2) @ v  # [B, H, NT, K, V]
-    over_chunk = g_last.transpose(-1, -2).exp()  # [B, H, NT, K, 1]
+    from_start = g_cum.exp()  # exp(G) <= 1
+    chunk_decay = g_last.exp()  # exp(G_C)
+    q_in = q * from_start
+    if _within_limit(g_last.new_zeros(()), g_last):
+        k_back = k / from_start  # exp(-G) <= exp(SPREAD_LIMIT)
+        scores = (q_in @ k_back.transpose(-1, -2)).tril()
+        k_out = k_back * chunk_decay
+    else:
+        scores = intra_chunk_scores(q, k, g_cum)
+        k_out = k * (g_last - g_cum).exp()
+    updates = k_out.transpose(-1, -2) @ v  # [B, H, NT, K, V]
+    over_chunk = chunk_decay.transpose(-1, -2)  # [B, H, NT, K, 1]
 
     chunk_states = []
     for n in range(q.shape[2]):
@@ -115,7 +127,7 @@ def chunk_gated_linear_attention(
         state = over_chunk[:, :, n] * state + updates[:, :, n]
     starts = torch.stack(chunk_states, dim=2)  # [B, H, NT, K, V]
 
-    o = (q * g_cum.exp()) @ starts + intra_chunk_scores(q, k, g_cum) @ v
+    o = q_in @ starts + scores @ v
     return merge_chunks(o * scale, seq_len), state
 
 
