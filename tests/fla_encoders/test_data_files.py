@@ -73,3 +73,20 @@ def test_long_panel_csv(tmp_path):
         load_long_panel(path, horizon=1, label_columns=["ret"])
     with pytest.raises(ValueError, match="source"):
         load_panel("excel", path=path)
+
+
+def test_long_panel_parquet_when_pandas_and_pyarrow_are_installed(tmp_path):
+    pandas = pytest.importorskip("pandas")
+    pytest.importorskip("pyarrow")
+    path = tmp_path / "long.parquet"
+    frame = pandas.DataFrame(
+        {
+            "date": ["d1", "d1", "d2"],
+            "asset": ["X", "Y", "Y"],
+            "f1": [1.0, 3.0, 5.0],
+            "label": [0.1, None, 0.3],
+        }
+    )
+    frame.to_parquet(path)
+    panel = load_long_panel(path, horizon=1)
+    assert panel.features.shape == (2, 2, 1) and torch.isnan(panel.labels[0, 1, 0])
