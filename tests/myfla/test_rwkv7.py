@@ -59,7 +59,7 @@ def test_chunk_recurrent_and_mul_match_reference(dtype, packed):
         assert rel_err(state, s_ref) <= bound, name
 
 
-def test_steep_decays_shrink_the_chunk():
+def test_steep_decays_stay_exact():
     """Decays far beyond the layer's range (down to -20 per step) stay exact and finite."""
     r, w, k, v, kk, alpha = make_inputs(1, 100, 2, 8, 8, torch.float32, decay=20.0)
     o, s = chunk_rwkv7(r, w, k, v, -kk, kk * alpha, output_final_state=True)

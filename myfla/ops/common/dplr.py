@@ -13,22 +13,10 @@ with ``gk_t = 0`` and ``a_t = b_t = k_t = 0`` leaves the state unchanged: paddin
 from typing import Optional, Tuple
 
 import torch
+import torch.nn.functional as F
 
 from .chunk import merge_chunks, split_chunks
-
-# Largest in-chunk spread of the cumulative log decay (per key) the chunked form accepts: every
-# factor exp(+-(G - reference)) stays within exp(SPAN_LIMIT / 2), far from float32 overflow.
-SPAN_LIMIT = 60.0
-
-
-def _spread(g_cum: torch.Tensor) -> Tuple[torch.Tensor, torch.Tensor]:
-    """Per chunk and key: the middle of ``[min(0, G), max(0, G)]`` and its width.
-
-    ``g_cum: [..., C, K]`` inclusive cumulative log decays; returns ``[..., 1, K]`` each.
-    """
-    low = g_cum.min(-2, keepdim=True).values.clamp_max(0)
-    high = g_cum.max(-2, keepdim=True).values.clamp_min(0)
-    return (low + high) / 2, high - low
+from .gated_linear import intra_chunk_scores
 
 
 def chunk_dplr_delta_rule(
@@ -48,34 +36,32 @@ def chunk_dplr_delta_rule(
     ``P_t = G_t - gk_t``, the low-rank reads ``u_t = a_t^T S_{t-1}`` satisfy
     ``(I - A_ab) u = A_ak v + (a * exp(P)) S`` with ``A_xy[t, j] = sum_d x_td y_jd
     exp(P_td - G_jd)`` for ``j < t``: one unit-triangular solve per chunk gives ``u = U + W S``
-    (a WY-like form), and only the state is carried from chunk to chunk. In-chunk decays
-    ``exp(G_t - G_j)`` are split as ``exp(G_t - m) exp(m - G_j)`` about the middle ``m`` of the
-    chunk's range, and the chunk is halved while that range is wider than ``SPAN_LIMIT``;
-    every factor between chunks (``exp(G_t)``, ``exp(G_C - G_j)``) is at most 1.
+    (a WY-like form), and only the state is carried from chunk to chunk. The in-chunk per-key
+    decays are GLA's (``intra_chunk_scores``: factored where mild, differenced in sub-chunks
+    where steep); the rows at ``P_t`` are those at ``G_{t-1}`` of ``a`` moved one step earlier.
+    Every factor between chunks (``exp(G_t)``, ``exp(G_C - G_j)``) is at most 1.
     """
     batch, heads, seq_len, key_dim = k.shape
-    g_cum = split_chunks(gk, chunk_size).cumsum(-2)  # G_t: [B, H, NT, C, K]
-    middle, width = _spread(g_cum.detach())  # any middle would do: it cancels exactly
-    if chunk_size > 1 and width.numel() and float(width.max()) > SPAN_LIMIT:
-        # Decays too steep for this chunk size (never for RWKV7's, >= -exp(-0.5) per step).
-        return chunk_dplr_delta_rule(q, k, v, a, b, gk, scale, initial_state, chunk_size // 2)
+    value_dim = v.shape[-1]
+    state = initial_state
+    if state is None:
+        state = k.new_zeros(batch, heads, key_dim, value_dim)
+    if seq_len == 0:
+        return v.new_zeros(v.shape), state
     q, k, v, a, b, gk = (split_chunks(x, chunk_size) for x in (q, k, v, a, b, gk))
+    g_cum = gk.cumsum(-2)  # G_t: [B, H, NT, C, K]
     g_prev = g_cum - gk  # P_t = G_{t-1}
     g_end = g_cum[..., -1:, :]  # G_C: [B, H, NT, 1, K]
 
-    into = (middle - g_cum).exp()
-    q_mid, a_mid = q * (g_cum - middle).exp(), a * (g_prev - middle).exp()
-    k_mid, b_mid = k * into, b * into
-    ones = torch.ones(chunk_size, chunk_size, dtype=torch.bool, device=q.device)
-    inclusive, strict = ones.tril(), ones.tril(-1)
-    zero = q.new_zeros(())
-    a_qk = torch.where(inclusive, q_mid @ k_mid.transpose(-1, -2), zero)
-    a_qb = torch.where(inclusive, q_mid @ b_mid.transpose(-1, -2), zero)
-    a_ak = torch.where(strict, a_mid @ k_mid.transpose(-1, -2), zero)
-    a_ab = torch.where(strict, a_mid @ b_mid.transpose(-1, -2), zero)
+    # Scores of the rows (q at G_t; a_{t+1} at G_t = P_{t+1}) against the columns (k, b), all
+    # four pairs in one call, j <= t.
+    a_next = torch.cat([a[..., 1:, :], torch.zeros_like(a[..., :1, :])], dim=-2)
+    rows, cols = torch.stack([q, q, a_next, a_next]), torch.stack([k, b, k, b])
+    a_qk, a_qb, a_next_k, a_next_b = intra_chunk_scores(rows, cols, g_cum)
+    # Row t of A_ak, A_ab is row t - 1 of a_next's scores: j <= t - 1, i.e. j < t.
+    a_ak, a_ab = (F.pad(x[..., :-1, :], (0, 0, 1, 0)) for x in (a_next_k, a_next_b))
 
     # u = (I - A_ab)^-1 (A_ak v) + (I - A_ab)^-1 (a exp(P)) S = U + W S, all chunks at once.
-    value_dim = v.shape[-1]
     rhs = torch.cat([a_ak @ v, a * g_prev.exp()], dim=-1)
     solved = torch.linalg.solve_triangular(-a_ab, rhs, upper=False, unitriangular=True)
     u_local, w = solved[..., :value_dim], solved[..., value_dim:]
@@ -85,9 +71,6 @@ def chunk_dplr_delta_rule(
     decay_end = g_end.exp().transpose(-1, -2)  # [B, H, NT, K, 1]
 
     # The only sequential part: carry the state across chunks.
-    state = initial_state
-    if state is None:
-        state = k.new_zeros(batch, heads, key_dim, value_dim)
     chunk_states, reads = [], []
     for n in range(q.shape[2]):
         u = u_local[:, :, n] + w[:, :, n] @ state
