@@ -53,11 +53,11 @@ def chunk_dplr_delta_rule(
     g_prev = g_cum - gk  # P_t = G_{t-1}
     g_end = g_cum[..., -1:, :]  # G_C: [B, H, NT, 1, K]
 
-    # Scores of the rows (q at G_t; a_{t+1} at G_t = P_{t+1}) against the columns (k, b), all
-    # four pairs in one call, j <= t.
+    # Scores of the rows (q at G_t; a_{t+1} at G_t = P_{t+1}) against the columns (k, b), the
+    # four pairs in one broadcast call ([2, 1, ...] against [1, 2, ...]), j <= t.
     a_next = torch.cat([a[..., 1:, :], torch.zeros_like(a[..., :1, :])], dim=-2)
-    rows, cols = torch.stack([q, q, a_next, a_next]), torch.stack([k, b, k, b])
-    a_qk, a_qb, a_next_k, a_next_b = intra_chunk_scores(rows, cols, g_cum)
+    rows, cols = torch.stack([q, a_next]).unsqueeze(1), torch.stack([k, b]).unsqueeze(0)
+    (a_qk, a_qb), (a_next_k, a_next_b) = intra_chunk_scores(rows, cols, g_cum)
     # Row t of A_ak, A_ab is row t - 1 of a_next's scores: j <= t - 1, i.e. j < t.
     a_ak, a_ab = (F.pad(x[..., :-1, :], (0, 0, 1, 0)) for x in (a_next_k, a_next_b))
 
