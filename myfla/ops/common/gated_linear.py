@@ -110,13 +110,13 @@ def chunk_gated_linear_attention(
     g_last = g_cum[..., -1:, :]  # [B, H, NT, 1, K]
     from_start = g_cum.exp()  # exp(G) <= 1
     chunk_decay = g_last.exp()  # exp(G_C)
-    q_in = q * from_start
+    q_in = q * (from_start * scale)
     if _within_limit(g_last.new_zeros(()), g_last):
         k_back = k / from_start  # exp(-G) <= exp(SPREAD_LIMIT)
-        scores = (q_in @ k_back.transpose(-1, -2)).tril()
+        scores = (q_in @ k_back.transpose(-1, -2)).tril_()
         k_out = k_back * chunk_decay
     else:
-        scores = intra_chunk_scores(q, k, g_cum)
+        scores = intra_chunk_scores(q * scale, k, g_cum)
         k_out = k * (g_last - g_cum).exp()
     updates = k_out.transpose(-1, -2) @ v  # [B, H, NT, K, V]
     over_chunk = chunk_decay.transpose(-1, -2)  # [B, H, NT, K, 1]
@@ -124,11 +124,17 @@ def chunk_gated_linear_attention(
     chunk_states = []
     for n in range(q.shape[2]):
         chunk_states.append(state)
-        state = over_chunk[:, :, n] * state + updates[:, :, n]
+        state = torch.addcmul(updates[:, :, n], over_chunk[:, :, n], state)
     starts = torch.stack(chunk_states, dim=2)  # [B, H, NT, K, V]
 
-    o = q_in @ starts + scores @ v
-    return merge_chunks(o * scale, seq_len), state
+    # o = q_in S + A v, as one batched multiply-add over all chunks.
+    size, value_dim = v.shape[-2:]
+    o = torch.baddbmm(
+        (q_in @ starts).reshape(-1, size, value_dim),
+        scores.reshape(-1, size, size),
+        v.reshape(-1, size, value_dim),
+    )
+    return merge_chunks(o.view(q.shape[:-1] + (value_dim,)), seq_len), state
 
 
 def recurrent_gated_linear_attention(
