@@ -52,7 +52,7 @@ def chunk_dplr_delta_rule(
         q, k, a, b: ``[B, T, H, K]``; gk: ``[B, T, H, K]`` log decays; v: ``[B, T, H, V]``.
         scale: default ``K ** -0.5``.
         initial_state: ``[N, H, K, V]``, ``N`` the batch size or the number of sequences.
-        chunk_size: 16, 32 or 64 (default); shrunk where decays are too steep for it.
+        chunk_size: 16, 32 or 64 (default).
     Returns:
         ``o: [B, T, H, V]`` and the final state ``[N, H, K, V]`` (or ``None``).
     ``cu_seqlens_cpu``, ``safe_gate``, ``disable_recompute`` and ``lower_bound`` are Triton tuning
