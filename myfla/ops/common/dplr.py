@@ -48,8 +48,7 @@ def chunk_dplr_delta_rule(
         state = k.new_zeros(batch, heads, key_dim, value_dim)
     if seq_len == 0:
         return v.new_zeros(v.shape), state
-    # One copy to contiguous chunks up front: callers pass head-first views of time-first data.
-    q, k, v, a, b, gk = (split_chunks(x, chunk_size).contiguous() for x in (q, k, v, a, b, gk))
+    q, k, v, a, b, gk = (split_chunks(x, chunk_size) for x in (q, k, v, a, b, gk))
     g_cum = gk.cumsum(-2)  # G_t: [B, H, NT, C, K]
     g_prev = g_cum - gk  # P_t = G_{t-1}
     g_end = g_cum[..., -1:, :]  # G_C: [B, H, NT, 1, K]
