@@ -5,9 +5,9 @@ import torch.nn.functional as F
 
 
 def fit_chunk_size(chunk_size: int, seq_len: int) -> int:
-    """The chunk size to use: ``chunk_size``, or ``seq_len`` when shorter (no padding to a full
-    chunk for short inputs; the result is the same up to rounding)."""
-    return max(1, min(chunk_size, seq_len))
+    """The chunk size to use: ``chunk_size``, or the power of 2 covering ``seq_len`` when that is
+    smaller, so that short inputs are not padded to a full chunk (same result up to rounding)."""
+    return min(chunk_size, 1 << max(seq_len - 1, 0).bit_length())
 
 
 def split_chunks(x: torch.Tensor, chunk_size: int) -> torch.Tensor:

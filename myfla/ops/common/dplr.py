@@ -15,7 +15,7 @@ from typing import Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from .chunk import merge_chunks, split_chunks
+from .chunk import fit_chunk_size, merge_chunks, split_chunks
 from .gated_linear import intra_chunk_scores
 
 
@@ -48,6 +48,7 @@ def chunk_dplr_delta_rule(
         state = k.new_zeros(batch, heads, key_dim, value_dim)
     if seq_len == 0:
         return v.new_zeros(v.shape), state
+    chunk_size = fit_chunk_size(chunk_size, seq_len)
     q, k, v, a, b, gk = (split_chunks(x, chunk_size) for x in (q, k, v, a, b, gk))
     g_cum = gk.cumsum(-2)  # G_t: [B, H, NT, C, K]
     g_prev = g_cum - gk  # P_t = G_{t-1}

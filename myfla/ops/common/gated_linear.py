@@ -14,7 +14,7 @@ from typing import Optional, Tuple
 
 import torch
 
-from .chunk import merge_chunks, split_chunks
+from .chunk import fit_chunk_size, merge_chunks, split_chunks
 
 # Within a chunk or sub-chunk, exp(G_first - G_j) is formed directly only while it stays below
 # exp(SPREAD_LIMIT) (1e13: far from float32 overflow); beyond, decays are differenced first.
@@ -105,6 +105,7 @@ def chunk_gated_linear_attention(
         state = k.new_zeros(batch, heads, key_dim, v.shape[-1])
     if seq_len == 0:
         return v.new_zeros(v.shape), state
+    chunk_size = fit_chunk_size(chunk_size, seq_len)
     q, k, v, g = (split_chunks(x, chunk_size) for x in (q, k, v, g))  # [B, H, NT, C, .]
     g_cum = g.cumsum(-2)
     g_last = g_cum[..., -1:, :]  # [B, H, NT, 1, K]
