@@ -1,4 +1,5 @@
 """Sequence-mixing layers (fla.layers)."""
+
 from .gated_deltanet import GatedDeltaNet
 from .gla import GatedLinearAttention
 from .rwkv7 import RWKV7Attention

@@ -12,6 +12,7 @@ from einops import rearrange
 from myfla.layers.utils import (
     check_layer_inputs,
     get_layer_cache,
+    project_and_convolve,
     repad_hidden_states,
     unpad_hidden_states,
     update_layer_cache,
@@ -159,30 +160,17 @@ class GatedDeltaNet(nn.Module):
             hidden_states, kwargs.get("cu_seqlens"), attention_mask, q_len
         )
 
-        conv_states = (None, None, None)
-        if self.use_short_conv:
-            if last_state is not None:
-                conv_states = last_state["conv_state"]
-            projections = (
-                (self.q_proj, self.q_conv1d),
-                (self.k_proj, self.k_conv1d),
-                (self.v_proj, self.v_conv1d),
-            )
-            (q, k, v), conv_states = zip(
-                *(
-                    conv(
-                        proj(hidden_states),
-                        cache=state,
-                        output_final_state=use_cache,
-                        cu_seqlens=cu_seqlens,
-                    )
-                    for (proj, conv), state in zip(projections, conv_states)
-                )
-            )
-        else:
-            q, k, v = (
-                F.silu(proj(hidden_states)) for proj in (self.q_proj, self.k_proj, self.v_proj)
-            )
+        convs = (self.q_conv1d, self.k_conv1d, self.v_conv1d) if self.use_short_conv else None
+        (q, k, v), conv_states = project_and_convolve(
+            hidden_states,
+            (self.q_proj, self.k_proj, self.v_proj),
+            convs,
+            last_state,
+            use_cache,
+            cu_seqlens,
+        )
+        if convs is None:
+            q, k, v = F.silu(q), F.silu(k), F.silu(v)
         q, k = (rearrange(x, "... (h d) -> ... h d", d=self.head_k_dim) for x in (q, k))
         v = rearrange(v, "... (h d) -> ... h d", d=self.head_v_dim)
 
@@ -208,7 +196,7 @@ class GatedDeltaNet(nn.Module):
             self,
             past_key_values,
             recurrent_state=recurrent_state,
-            conv_state=tuple(conv_states) if self.use_short_conv else None,
+            conv_state=conv_states if self.use_short_conv else None,
             offset=q_len,
         )
         if self.use_gate:

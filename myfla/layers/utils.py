@@ -4,6 +4,7 @@ A ``[B, T]`` attention mask (1 = token, 0 = padding) turns padded ``[B, T, ...]`
 packed ``[total, ...]`` ones (tokens in row-major order) plus ``cu_seqlens [B + 1]`` (int32) for
 the varlen ops, and back.
 """
+
 from __future__ import annotations
 
 from typing import Any
@@ -256,3 +257,27 @@ __all__ = [
     "unpad_input",
     "update_layer_cache",
 ]
+
+
+def project_and_convolve(
+    hidden_states: torch.Tensor,
+    projections: tuple[nn.Module, ...],
+    convs: tuple[nn.Module, ...] | None,
+    last_state: dict[str, Any] | None,
+    use_cache: bool | None,
+    cu_seqlens: torch.Tensor | None,
+) -> tuple[tuple[torch.Tensor, ...], tuple[torch.Tensor | None, ...]]:
+    """Each projection of ``hidden_states [B, T, D]``, then its short convolution when ``convs``
+    is given, continuing from the conv states cached in ``last_state``.
+
+    Returns the projected tensors and the new conv states (``None`` each without convolutions
+    or without ``use_cache``).
+    """
+    if convs is None:
+        return tuple(proj(hidden_states) for proj in projections), (None,) * len(projections)
+    states = (None,) * len(convs) if last_state is None else last_state["conv_state"]
+    outputs = [
+        conv(proj(hidden_states), cache=state, output_final_state=use_cache, cu_seqlens=cu_seqlens)
+        for proj, conv, state in zip(projections, convs, states)
+    ]
+    return tuple(y for y, _ in outputs), tuple(state for _, state in outputs)
