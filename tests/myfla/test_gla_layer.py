@@ -8,21 +8,13 @@ from myfla.layers import GatedLinearAttention
 from myfla.models import Cache
 from myfla.modules.activations import ACT2FN
 from tests.golden import rel_err
+from tests.myfla.layer_helpers import hidden, perturbed_layer
 
 SMALL = dict(hidden_size=16, expand_k=0.5, expand_v=1.0, num_heads=2, layer_idx=0)
 
 
 def make_layer(seed=0, dtype=torch.float64, **overrides):
-    torch.manual_seed(seed)
-    layer = GatedLinearAttention(**{**SMALL, **overrides}).to(dtype)
-    with torch.no_grad():  # move every parameter off its neutral init, as the fixtures do
-        for p in layer.parameters():
-            p.add_(torch.randn_like(p) * 0.1)
-    return layer.eval()
-
-
-def hidden(B, T, dtype=torch.float64, seed=1, size=16):
-    return torch.randn(B, T, size, generator=torch.Generator().manual_seed(seed)).to(dtype)
+    return perturbed_layer(GatedLinearAttention, {**SMALL, **overrides}, seed, dtype)
 
 
 def test_parameter_names_and_shapes_follow_fla():
