@@ -6,10 +6,9 @@ from typing import Optional, Tuple
 import torch
 
 from myfla.ops.common.delta_rule import chunk_delta_rule
+from myfla.ops.utils.inputs import chunk_size_option
 
 from .inputs import pop_options, run_gated_delta_rule
-
-CHUNK_SIZES = (16, 32, 64)
 
 
 def chunk_gated_delta_rule(
@@ -45,14 +44,10 @@ def chunk_gated_delta_rule(
         ``o: [B, T, HV, V]`` and the final state (layout as ``initial_state``) or ``None``.
     ``cu_seqlens_cpu`` and ``chunk_indices`` are accepted for fla compatibility and not needed.
     """
-    if cp_context is not None:
-        raise NotImplementedError("cp_context (context parallelism) is not supported by myfla")
     state_v_first, options = pop_options(
         kwargs, state_v_first, ("chunk_size", "use_gate_in_kernel", "A_log", "dt_bias")
     )
-    chunk_size = options.get("chunk_size", 64)
-    if chunk_size not in CHUNK_SIZES:
-        raise ValueError(f"chunk_size must be one of {CHUNK_SIZES}, got {chunk_size}")
+    chunk_size = chunk_size_option(options.get("chunk_size"), cp_context)
     if g is None:
         raise ValueError("g must be a [B, T, HV] tensor of log decays (or raw gates), got None")
     if beta is None:

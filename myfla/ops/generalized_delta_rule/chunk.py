@@ -6,25 +6,9 @@ from typing import Optional, Tuple
 import torch
 
 from myfla.ops.common.dplr import chunk_dplr_delta_rule as _chunk_kernel
+from myfla.ops.utils.inputs import chunk_size_option, pop_options
 
 from .inputs import run_dplr
-
-CHUNK_SIZES = (16, 32, 64)
-
-
-def check_chunk_options(chunk_size: Optional[int], cp_context: object, kwargs: dict) -> int:
-    """The chunk size to use (default 64); errors for what myfla does not support."""
-    if cp_context is not None:
-        raise NotImplementedError("cp_context (context parallelism) is not supported by myfla")
-    if "head_first" in kwargs:
-        raise ValueError("head_first is not supported: inputs must be [B, T, H, ...] as in fla")
-    if kwargs:
-        raise TypeError(f"unexpected keyword arguments: {', '.join(sorted(kwargs))}")
-    if chunk_size is None:
-        return 64
-    if chunk_size not in CHUNK_SIZES:
-        raise ValueError(f"chunk_size must be None or one of {CHUNK_SIZES}, got {chunk_size}")
-    return chunk_size
 
 
 def chunk_dplr_delta_rule(
@@ -58,7 +42,8 @@ def chunk_dplr_delta_rule(
     ``cu_seqlens_cpu``, ``safe_gate``, ``disable_recompute`` and ``lower_bound`` are Triton tuning
     options of fla: accepted, and not needed here.
     """
-    size = check_chunk_options(chunk_size, cp_context, kwargs)
+    pop_options(kwargs, False, ())
+    size = chunk_size_option(chunk_size, cp_context)
     return run_dplr(
         functools.partial(_chunk_kernel, chunk_size=size),
         ("q", "k", "v", "a", "b", "gk"),

@@ -6,8 +6,8 @@ from typing import Optional, Tuple
 import torch
 
 from myfla.ops.common.dplr import chunk_dplr_delta_rule
-from myfla.ops.generalized_delta_rule.chunk import check_chunk_options
 from myfla.ops.generalized_delta_rule.inputs import run_dplr
+from myfla.ops.utils.inputs import chunk_size_option
 
 NAMES = ("r", "k", "v", "a", "b", "w")
 
@@ -41,7 +41,7 @@ def chunk_rwkv7(
     ``cu_seqlens_cpu``, ``safe_gate``, ``disable_recompute`` and ``lower_bound`` are Triton tuning
     options of fla: accepted, and not needed here.
     """
-    size = check_chunk_options(chunk_size, cp_context, {})
+    size = chunk_size_option(chunk_size, cp_context)
     return run_dplr(
         functools.partial(chunk_dplr_delta_rule, chunk_size=size),
         NAMES,

@@ -14,6 +14,7 @@ import torch
 from .varlen import check_cu_seqlens, to_padded, unpad_packed
 
 Kernel = Callable[..., Tuple[torch.Tensor, torch.Tensor]]
+CHUNK_SIZES = (16, 32, 64)
 
 
 def check_tensor(name: str, x: torch.Tensor, shape: Sequence[Optional[int]], what: str) -> None:
@@ -30,6 +31,17 @@ def check_tensor(name: str, x: torch.Tensor, shape: Sequence[Optional[int]], wha
 def check_scale(scale: Optional[float]) -> None:
     if scale is not None and (not isinstance(scale, Real) or isinstance(scale, bool)):
         raise TypeError(f"scale must be a real number or None, got {type(scale).__name__}")
+
+
+def chunk_size_option(chunk_size: Optional[int], cp_context: object) -> int:
+    """The chunk size of a chunk op (``None``: 64); refuses context parallelism."""
+    if cp_context is not None:
+        raise NotImplementedError("cp_context (context parallelism) is not supported by myfla")
+    if chunk_size is None:
+        return 64
+    if chunk_size not in CHUNK_SIZES:
+        raise ValueError(f"chunk_size must be one of {CHUNK_SIZES} (or None), got {chunk_size}")
+    return chunk_size
 
 
 def pop_options(kwargs: dict, state_v_first: bool, allowed: Tuple[str, ...]) -> Tuple[bool, dict]:
