@@ -67,6 +67,23 @@ def test_steep_decays_stay_exact():
     assert rel_err(o, o_ref) <= 1e-5 and rel_err(s, s_ref) <= 1e-5
 
 
+def test_decays_at_the_layers_bound_stay_exact_in_float32():
+    """``w = -exp(-0.5)`` at every step: a chunk of 64 decays by exp(-38.8), the factored path's
+    steepest case; outputs and gradients in float32 match the float64 recurrence."""
+    r, w, k, v, kk, alpha = make_inputs(1, 200, 2, 16, 16, torch.float64)
+    w = torch.full_like(w, -0.6065306597126334)
+    h0 = torch.randn(1, 2, 16, 16, dtype=torch.float64)
+    inputs64 = [x.requires_grad_() for x in (r, w, k, v, -kk, kk * alpha, h0)]
+    inputs32 = [x.detach().float().requires_grad_() for x in inputs64]
+    results = []
+    for op, inputs in ((fused_recurrent_rwkv7, inputs64), (chunk_rwkv7, inputs32)):
+        o, s = op(*inputs[:6], scale=1.0, initial_state=inputs[6], output_final_state=True)
+        (o * torch.linspace(-1, 1, o.shape[-1], dtype=o.dtype)).sum().add(s.sum()).backward()
+        results.append([o, s] + [x.grad for x in inputs])
+    for name, got, expected in zip("o s r w k v a b h0".split(), results[1], results[0]):
+        assert torch.isfinite(got).all() and rel_err(got, expected) <= 1e-5, name
+
+
 def test_generalized_delta_rule_ops_default_scale():
     r, w, k, v, kk, alpha = make_inputs(2, 40, 2, 8, 4, torch.float64)
     o1, _ = chunk_dplr_delta_rule(r, k, v, -kk, kk * alpha, w)

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 
 from .chunk import fit_chunk_size, merge_chunks, split_chunks
-from .gated_linear import intra_chunk_scores
+from .gated_linear import intra_chunk_scores, within_spread_limit
 
 
 def chunk_dplr_delta_rule(
@@ -36,10 +36,8 @@ def chunk_dplr_delta_rule(
     ``P_t = G_t - gk_t``, the low-rank reads ``u_t = a_t^T S_{t-1}`` satisfy
     ``(I - A_ab) u = A_ak v + (a * exp(P)) S`` with ``A_xy[t, j] = sum_d x_td y_jd
     exp(P_td - G_jd)`` for ``j < t``: one unit-triangular solve per chunk gives ``u = U + W S``
-    (a WY-like form), and only the state is carried from chunk to chunk. The in-chunk per-key
-    decays are GLA's (``intra_chunk_scores``: factored where mild, differenced in sub-chunks
-    where steep); the rows at ``P_t`` are those at ``G_{t-1}`` of ``a`` moved one step earlier.
-    Every factor between chunks (``exp(G_t)``, ``exp(G_C - G_j)``) is at most 1.
+    (a WY-like form), and only the state is carried from chunk to chunk. Every factor between
+    chunks (``exp(G_t)``, ``exp(G_C - G_j)``) is at most 1.
     """
     batch, heads, seq_len, key_dim = k.shape
     value_dim = v.shape[-1]
@@ -50,39 +48,98 @@ def chunk_dplr_delta_rule(
         return v.new_zeros(v.shape), state
     chunk_size = fit_chunk_size(chunk_size, seq_len)
     q, k, v, a, b, gk = (split_chunks(x, chunk_size) for x in (q, k, v, a, b, gk))
+    v = v.contiguous()  # three products read it
+    # The inputs may be strided views: each element-wise product below takes its contiguous
+    # factor first, which lays the product out contiguously for the batched matrix products.
     g_cum = gk.cumsum(-2)  # G_t: [B, H, NT, C, K]
-    g_prev = g_cum - gk  # P_t = G_{t-1}
-    g_end = g_cum[..., -1:, :]  # G_C: [B, H, NT, 1, K]
+    from_start = g_cum.exp()  # exp(G_t) <= 1
+    end_decay = from_start[..., -1:, :]  # exp(G_C): [B, H, NT, 1, K]
+    q_in = from_start * q
+    a_in = (g_cum - gk).exp_() * a  # a exp(P)
+    if within_spread_limit(g_cum.new_zeros(()), g_cum[..., -1:, :]):
+        scores, k_end, b_end = _factorized_scores(q_in, a_in, k, b, g_cum, end_decay)
+    else:
+        scores, k_end, b_end = _differenced_scores(q, k, a, b, g_cum)
+    a_qk, a_qb, a_ak, a_ab = scores
 
-    # Scores of the rows (q at G_t; a_{t+1} at G_t = P_{t+1}) against the columns (k, b), the
-    # four pairs in one broadcast call ([2, 1, ...] against [1, 2, ...]), j <= t.
+    # u = (I - A_ab)^-1 (A_ak v) + (I - A_ab)^-1 (a exp(P)) S = U + W S, all chunks at once.
+    # Posed as solved^T (I - A_ab)^T = rhs^T, so that LAPACK takes both row-major operands as
+    # they are (column-major transposes) and returns a row-major solution: no layout copies.
+    rhs = torch.cat([a_ak @ v, a_in], dim=-1)
+    solved = torch.linalg.solve_triangular(
+        a_ab.neg_().mT, rhs.mT, upper=True, left=False, unitriangular=True
+    ).mT
+    kv_end = k_end.transpose(-1, -2) @ v  # [B, H, NT, K, V]
+
+    # The only sequential part: carry the state across chunks, over [NT, B * H, ...] views.
+    u_local, w, b_end, kv_end, end_decay = (
+        x.flatten(0, 1).transpose(0, 1)
+        for x in (
+            solved[..., :value_dim],
+            solved[..., value_dim:],
+            b_end.transpose(-1, -2),
+            kv_end,
+            end_decay.transpose(-1, -2),
+        )
+    )
+    state = state.reshape(batch * heads, key_dim, value_dim)
+    chunk_states, reads = [], []
+    for n in range(len(w)):
+        u = torch.baddbmm(u_local[n], w[n], state)
+        chunk_states.append(state)
+        reads.append(u)
+        state = torch.baddbmm(torch.addcmul(kv_end[n], end_decay[n], state), b_end[n], u)
+    starts = torch.stack(chunk_states, dim=1)  # [B * H, NT, K, V]
+    u = torch.stack(reads, dim=1)  # [B * H, NT, C, V]
+
+    # o = q_in S + A_qk v + A_qb u, as batched multiply-adds over all chunks.
+    o = _batched(q_in) @ _batched(starts)
+    o = o.baddbmm_(_batched(a_qk), _batched(v)).baddbmm_(_batched(a_qb), _batched(u))
+    o = o.view(v.shape).mul_(scale)
+    return merge_chunks(o, seq_len), state.view(batch, heads, key_dim, value_dim)
+
+
+def _factorized_scores(
+    q_in: torch.Tensor,
+    a_in: torch.Tensor,
+    k: torch.Tensor,
+    b: torch.Tensor,
+    g_cum: torch.Tensor,
+    end_decay: torch.Tensor,
+) -> Tuple[Tuple[torch.Tensor, ...], torch.Tensor, torch.Tensor]:
+    """``(A_qk, A_qb, A_ak, A_ab)`` and the columns at the chunk's end, ``k, b exp(G_C - G)``.
+
+    Rows ``q exp(G)``, ``a exp(P)`` (at most 1) against columns ``k exp(-G)``, ``b exp(-G)``: valid
+    where no chunk decays by more than ``exp(-SPREAD_LIMIT)``, which bounds the column factors.
+    """
+    back = g_cum.neg().exp_()  # exp(-G) <= exp(SPREAD_LIMIT)
+    k_back, b_back = back * k, back * b
+    a_qk = (q_in @ k_back.transpose(-1, -2)).tril_()
+    a_qb = (q_in @ b_back.transpose(-1, -2)).tril_()
+    a_ak = (a_in @ k_back.transpose(-1, -2)).tril_(-1)
+    a_ab = a_in @ b_back.transpose(-1, -2)  # the unit-triangular solve reads j < t only
+    return (a_qk, a_qb, a_ak, a_ab), k_back * end_decay, b_back * end_decay
+
+
+def _differenced_scores(
+    q: torch.Tensor, k: torch.Tensor, a: torch.Tensor, b: torch.Tensor, g_cum: torch.Tensor
+) -> Tuple[Tuple[torch.Tensor, ...], torch.Tensor, torch.Tensor]:
+    """As :func:`_factorized_scores`, for any decay: GLA's ``intra_chunk_scores`` (sub-chunks
+    where steep) gives the four pairs in one broadcast call ([2, 1, ...] against [1, 2, ...]).
+
+    ``a_{t+1}``'s rows at ``G_t = P_{t+1}`` give row ``t + 1`` of ``A_ak``, ``A_ab``.
+    """
     a_next = torch.cat([a[..., 1:, :], torch.zeros_like(a[..., :1, :])], dim=-2)
     rows, cols = torch.stack([q, a_next]).unsqueeze(1), torch.stack([k, b]).unsqueeze(0)
     (a_qk, a_qb), (a_next_k, a_next_b) = intra_chunk_scores(rows, cols, g_cum)
-    # Row t of A_ak, A_ab is row t - 1 of a_next's scores: j <= t - 1, i.e. j < t.
     a_ak, a_ab = (F.pad(x[..., :-1, :], (0, 0, 1, 0)) for x in (a_next_k, a_next_b))
+    to_end = (g_cum[..., -1:, :] - g_cum).exp()  # exp(G_C - G) <= 1
+    return (a_qk, a_qb, a_ak, a_ab), to_end * k, to_end * b
 
-    # u = (I - A_ab)^-1 (A_ak v) + (I - A_ab)^-1 (a exp(P)) S = U + W S, all chunks at once.
-    rhs = torch.cat([a_ak @ v, a * g_prev.exp()], dim=-1)
-    solved = torch.linalg.solve_triangular(-a_ab, rhs, upper=False, unitriangular=True)
-    u_local, w = solved[..., :value_dim], solved[..., value_dim:]
-    to_end = (g_end - g_cum).exp()  # exp(G_C - G_j) <= 1
-    b_end = (b * to_end).transpose(-1, -2)  # [B, H, NT, K, C]
-    kv_end = (k * to_end).transpose(-1, -2) @ v  # [B, H, NT, K, V]
-    decay_end = g_end.exp().transpose(-1, -2)  # [B, H, NT, K, 1]
 
-    # The only sequential part: carry the state across chunks.
-    chunk_states, reads = [], []
-    for n in range(q.shape[2]):
-        u = u_local[:, :, n] + w[:, :, n] @ state
-        chunk_states.append(state)
-        reads.append(u)
-        state = decay_end[:, :, n] * state + b_end[:, :, n] @ u + kv_end[:, :, n]
-    starts = torch.stack(chunk_states, dim=2)  # [B, H, NT, K, V]
-    u = torch.stack(reads, dim=2)  # [B, H, NT, C, V]
-
-    o = (q * g_cum.exp()) @ starts + a_qk @ v + a_qb @ u
-    return merge_chunks(o * scale, seq_len), state
+def _batched(x: torch.Tensor) -> torch.Tensor:
+    """``[..., M, N]`` -> ``[-1, M, N]``, as ``bmm`` and ``baddbmm`` take them."""
+    return x.reshape((-1,) + x.shape[-2:])
 
 
 def recurrent_dplr_delta_rule(

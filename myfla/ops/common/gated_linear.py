@@ -17,13 +17,15 @@ import torch
 from .chunk import fit_chunk_size, merge_chunks, split_chunks
 
 # Within a chunk or sub-chunk, exp(G_first - G_j) is formed directly only while it stays below
-# exp(SPREAD_LIMIT) (1e13: far from float32 overflow); beyond, decays are differenced first.
-SPREAD_LIMIT = 30.0
+# exp(SPREAD_LIMIT) (2.4e17, so that its products with factors at most 1 stay far inside
+# float32's range of exp(+-88)); beyond, decays are differenced first. 40 covers RWKV7's
+# steepest decay over a chunk of 64 (64 * exp(-0.5) = 38.8).
+SPREAD_LIMIT = 40.0
 # Strongly decaying chunks are split into this many sub-chunks, recursively.
 SUB_BLOCKS = 4
 
 
-def _within_limit(g_from: torch.Tensor, g_to: torch.Tensor) -> bool:
+def within_spread_limit(g_from: torch.Tensor, g_to: torch.Tensor) -> bool:
     """Whether ``exp(g_from - g_to)`` stays below ``exp(SPREAD_LIMIT)`` everywhere."""
     spread = g_from - g_to
     return spread.numel() == 0 or bool(spread.max() <= SPREAD_LIMIT)
@@ -62,7 +64,7 @@ def intra_chunk_scores(q: torch.Tensor, k: torch.Tensor, g_cum: torch.Tensor) ->
     tokens, which take the exact per-key differences.
     """
     size = q.shape[-2]
-    if _within_limit(g_cum[..., :1, :], g_cum[..., -1:, :]):
+    if within_spread_limit(g_cum[..., :1, :], g_cum[..., -1:, :]):
         return _factorized(q, k, g_cum)
     if size <= SUB_BLOCKS:
         return _exact(q, k, g_cum)
@@ -112,8 +114,8 @@ def chunk_gated_linear_attention(
     from_start = g_cum.exp()  # exp(G) <= 1
     chunk_decay = g_last.exp()  # exp(G_C)
     q_in = q * (from_start * scale)
-    if _within_limit(g_last.new_zeros(()), g_last):
-        k_back = k / from_start  # exp(-G) <= exp(SPREAD_LIMIT)
+    if within_spread_limit(g_last.new_zeros(()), g_last):
+        k_back = (-g_cum).exp() * k  # exp(-G) <= exp(SPREAD_LIMIT)
         scores = (q_in @ k_back.transpose(-1, -2)).tril_()
         k_out = k_back * chunk_decay
     else:
