@@ -6,7 +6,10 @@
 For each op family in ``OPS`` (or the one named by ``--op``), reports tokens/s of its chunk and
 recurrent functions on the same inputs, for the forward pass and for forward+backward (both
 outputs differentiated), and their ratio. Runs alternate between the two functions and the
-median of ``--repeats`` is kept, so that load on a shared machine hits both alike.
+median of ``--repeats`` is kept, so that load on a shared machine hits both alike; the last
+column is the ratio of the fastest runs, free of such load and of glibc's allocator returning
+freed memory to the system between runs (the chunked ops' large temporaries then cost fresh
+page faults; docs/performance.md has the numbers).
 """
 
 import argparse
@@ -114,10 +117,11 @@ def measure(family: OpFamily, args) -> None:
                 for name, fn in fns.items():
                     times[name].append(run_once(fn, inputs, backward, args.device))
         rate = {name: tokens / statistics.median(t) for name, t in times.items()}
+        best = min(times["recurrent"]) / min(times["chunk"])
         label = "forward+backward" if backward else "forward"
         print(
             f"  {label:<18}{rate['chunk']:>14,.0f}{rate['recurrent']:>18,.0f}"
-            f"{rate['chunk'] / rate['recurrent']:>7.1f}x"
+            f"{rate['chunk'] / rate['recurrent']:>7.1f}x{best:>9.1f}x"
         )
 
 
@@ -140,7 +144,7 @@ def main():
         f"B={args.batch} T={args.seq_len} H={args.heads} K=V={args.dim} float32, "
         f"torch {torch.__version__}, {where}, median of {args.repeats}"
     )
-    print(f"  {'pass':<18}{'chunk tok/s':>14}{'recurrent tok/s':>18}{'ratio':>8}")
+    print(f"  {'pass':<18}{'chunk tok/s':>14}{'recurrent tok/s':>18}{'ratio':>8}{'best':>10}")
     for name in [args.op] if args.op else sorted(OPS):
         print(name)
         measure(OPS[name], args)
