@@ -1,4 +1,7 @@
-"""Splitting the time axis into chunks, shared by the chunked ops."""
+"""Pieces shared by the chunked ops: splitting the time axis, in-chunk decays, the WY solve and
+the chunk-to-chunk scan."""
+
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -25,13 +28,70 @@ def merge_chunks(x: torch.Tensor, seq_len: int) -> torch.Tensor:
     return x.reshape(x.shape[:2] + (-1,) + x.shape[4:])[:, :, :seq_len]
 
 
-def decay_matrix(g_cum: torch.Tensor, strict: bool = False) -> torch.Tensor:
-    """``exp(g_i - g_j)`` for ``j <= i`` (``j < i`` if ``strict``) and 0 elsewhere.
+def batched(x: torch.Tensor) -> torch.Tensor:
+    """``[..., M, N]`` -> ``[-1, M, N]``, as ``bmm`` and ``baddbmm`` take them."""
+    return x.reshape((-1,) + x.shape[-2:])
+
+
+def decay_matrix(g_cum: torch.Tensor) -> torch.Tensor:
+    """``exp(g_i - g_j)`` for ``j <= i`` and 0 elsewhere.
 
     ``g_cum``: ``[..., C]`` cumulative log decays inside each chunk; returns ``[..., C, C]``.
     """
-    size = g_cum.shape[-1]
-    keep = torch.ones(size, size, dtype=torch.bool, device=g_cum.device).tril(-1 if strict else 0)
     diff = g_cum.unsqueeze(-1) - g_cum.unsqueeze(-2)
-    # Mask before exp: above the diagonal the difference is positive and may overflow.
-    return diff.masked_fill_(~keep, float("-inf")).exp_()
+    # Zeroed above the diagonal before exp, where the difference may be positive and overflow,
+    # and again after (exp(0) = 1 there).
+    return diff.tril_().exp_().tril()
+
+
+def solve_unit_lower(strict_lower: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
+    """``(I + L)^-1 rhs`` for every chunk, ``L`` the strictly lower part of ``strict_lower``.
+
+    ``strict_lower: [..., C, C]`` (what lies on and above its diagonal is never read),
+    ``rhs: [..., C, N]``. Posed as ``X^T (I + L)^T = rhs^T``, so that LAPACK takes both
+    row-major operands as they are (column-major transposes) and returns a row-major solution.
+    """
+    return torch.linalg.solve_triangular(
+        strict_lower.mT, rhs.mT, upper=True, left=False, unitriangular=True
+    ).mT
+
+
+def scan_chunks(
+    state: torch.Tensor,
+    u_local: torch.Tensor,
+    w: torch.Tensor,
+    k_end: torch.Tensor,
+    decay_end: torch.Tensor,
+    kv_end: Optional[torch.Tensor] = None,
+) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The sequential part of the chunked delta rules: carry the state from chunk to chunk.
+
+    A chunk entering with state ``S`` reads ``u = u_local + w S`` and leaves
+    ``decay_end * S + k_end^T u (+ kv_end)``. Shapes: ``state: [B, H, K, V]``,
+    ``u_local: [B, H, NT, C, V]``, ``w, k_end: [B, H, NT, C, K]``, ``decay_end: [B, H, NT, K, 1]``
+    or ``[B, H, NT, 1, 1]``, ``kv_end: [B, H, NT, K, V]``. Returns the states entering the
+    chunks ``[B, H, NT, K, V]``, ``u: [B, H, NT, C, V]`` and the final state ``[B, H, K, V]``.
+    """
+    batch, heads, key_dim, value_dim = state.shape
+
+    def per_chunk(x: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
+        """``[B, H, NT, ...]`` -> a view ``[NT, B * H, ...]``."""
+        return None if x is None else x.flatten(0, 1).transpose(0, 1)
+
+    u_local, w, k_end, decay_end, kv_end = (
+        per_chunk(x) for x in (u_local, w, k_end.mT, decay_end, kv_end)
+    )
+    state = state.reshape(batch * heads, key_dim, value_dim)
+    starts, reads = [], []
+    for n in range(len(w)):
+        u = torch.baddbmm(u_local[n], w[n], state)
+        starts.append(state)
+        reads.append(u)
+        kept = decay_end[n] * state if kv_end is None else kv_end[n].addcmul(decay_end[n], state)
+        state = torch.baddbmm(kept, k_end[n], u)
+    shape = (batch, heads, len(w))
+    return (
+        torch.stack(starts, dim=1).view(shape + starts[0].shape[-2:]),
+        torch.stack(reads, dim=1).view(shape + reads[0].shape[-2:]),
+        state.view(batch, heads, key_dim, value_dim),
+    )

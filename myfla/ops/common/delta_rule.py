@@ -15,7 +15,15 @@ from typing import Optional, Tuple
 
 import torch
 
-from .chunk import decay_matrix, fit_chunk_size, merge_chunks, split_chunks
+from .chunk import (
+    batched,
+    decay_matrix,
+    fit_chunk_size,
+    merge_chunks,
+    scan_chunks,
+    solve_unit_lower,
+    split_chunks,
+)
 
 
 def chunk_delta_rule(
@@ -33,41 +41,38 @@ def chunk_delta_rule(
     Inside a chunk starting from state ``S``, with ``G_i`` the cumulative log decay, the
     corrected values satisfy ``(I + A) u = beta * v - beta * exp(G) * k S`` where
     ``A_ij = beta_i exp(G_i - G_j) k_i.k_j`` for ``j < i``. One unit-triangular solve per chunk
-    gives ``u = U - W S`` (the WY/UT form); only the state is carried from chunk to chunk.
+    gives ``u = U + W S`` (the WY/UT form); only the state is carried from chunk to chunk.
     """
     batch, heads, seq_len, key_dim = k.shape
+    value_dim = v.shape[-1]
+    state = initial_state
+    if state is None:
+        state = k.new_zeros(batch, heads, key_dim, value_dim)
     chunk_size = fit_chunk_size(chunk_size, seq_len)
     q, k, v, g, beta = (split_chunks(x, chunk_size) for x in (q, k, v, g, beta))
+    # The inputs may be strided views: k is read by three products, and each element-wise
+    # product below takes its contiguous factor first, which lays it out contiguously.
+    k = k.contiguous()
+    beta = beta.unsqueeze(-1).contiguous()  # [B, H, NT, C, 1]
     g_cum = g.cumsum(-1)  # [B, H, NT, C]
     decay = decay_matrix(g_cum)  # exp(G_i - G_j), j <= i
     from_start = g_cum.exp().unsqueeze(-1)  # exp(G_i)
-    over_chunk = g_cum[..., -1, None, None].exp()  # exp(G_C)
+    k_beta = beta * k
 
-    # WY representation, for all chunks at once: T = (I + A)^-1, u = T beta v - T beta exp(G) k S.
-    beta_gram = (k @ k.transpose(-1, -2) * decay * beta.unsqueeze(-1)).tril(-1)
-    identity = torch.eye(chunk_size, dtype=k.dtype, device=k.device)
-    inverse = torch.linalg.solve_triangular(
-        beta_gram, identity.expand_as(beta_gram), upper=False, unitriangular=True
+    # WY representation, for all chunks at once: u = (I + A)^-1 (beta v - beta exp(G) k S)
+    # = U + W S, with A = beta_i exp(G_i - G_j) k_i.k_j below the diagonal.
+    gram = (k_beta @ k.mT) * decay
+    solved = solve_unit_lower(gram, torch.cat([beta * v, k_beta * -from_start], dim=-1))
+    k_end = (g_cum[..., -1:] - g_cum).exp().unsqueeze(-1) * k  # k_i exp(G_C - G_i)
+    decay_end = g_cum[..., -1:, None].exp()  # exp(G_C): [B, H, NT, 1, 1]
+    starts, u, state = scan_chunks(
+        state, solved[..., :value_dim], solved[..., value_dim:], k_end, decay_end
     )
-    u_local = inverse @ (v * beta.unsqueeze(-1))
-    w = inverse @ (k * (from_start * beta.unsqueeze(-1)))
-    k_to_end = k * (g_cum[..., -1:] - g_cum).exp().unsqueeze(-1)  # k_i exp(G_C - G_i)
 
-    # The only sequential part: carry the state across chunks.
-    state = initial_state
-    if state is None:
-        state = k.new_zeros(batch, heads, key_dim, v.shape[-1])
-    chunk_states, corrected = [], []
-    for n in range(q.shape[2]):
-        u = u_local[:, :, n] - w[:, :, n] @ state
-        chunk_states.append(state)
-        corrected.append(u)
-        state = over_chunk[:, :, n] * state + k_to_end[:, :, n].transpose(-1, -2) @ u
-    starts = torch.stack(chunk_states, dim=2)  # [B, H, NT, K, V]
-    u = torch.stack(corrected, dim=2)  # [B, H, NT, C, V]
-
-    o = (q * from_start) @ starts + (q @ k.transpose(-1, -2) * decay) @ u
-    return merge_chunks(o * scale, seq_len), state
+    # o = exp(G) q S + (q k^T * decay) u, as one batched multiply-add over all chunks.
+    o = batched(from_start * q) @ batched(starts)
+    o = o.baddbmm_(batched((q @ k.mT) * decay), batched(u))
+    return merge_chunks(o.view(v.shape[:-1] + (value_dim,)).mul_(scale), seq_len), state
 
 
 def recurrent_delta_rule(

@@ -15,7 +15,14 @@ from typing import Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from .chunk import fit_chunk_size, merge_chunks, split_chunks
+from .chunk import (
+    batched,
+    fit_chunk_size,
+    merge_chunks,
+    scan_chunks,
+    solve_unit_lower,
+    split_chunks,
+)
 from .gated_linear import intra_chunk_scores, within_spread_limit
 
 
@@ -63,40 +70,16 @@ def chunk_dplr_delta_rule(
     a_qk, a_qb, a_ak, a_ab = scores
 
     # u = (I - A_ab)^-1 (A_ak v) + (I - A_ab)^-1 (a exp(P)) S = U + W S, all chunks at once.
-    # Posed as solved^T (I - A_ab)^T = rhs^T, so that LAPACK takes both row-major operands as
-    # they are (column-major transposes) and returns a row-major solution: no layout copies.
-    rhs = torch.cat([a_ak @ v, a_in], dim=-1)
-    solved = torch.linalg.solve_triangular(
-        a_ab.neg_().mT, rhs.mT, upper=True, left=False, unitriangular=True
-    ).mT
-    kv_end = k_end.transpose(-1, -2) @ v  # [B, H, NT, K, V]
-
-    # The only sequential part: carry the state across chunks, over [NT, B * H, ...] views.
-    u_local, w, b_end, kv_end, end_decay = (
-        x.flatten(0, 1).transpose(0, 1)
-        for x in (
-            solved[..., :value_dim],
-            solved[..., value_dim:],
-            b_end.transpose(-1, -2),
-            kv_end,
-            end_decay.transpose(-1, -2),
-        )
+    solved = solve_unit_lower(a_ab.neg_(), torch.cat([a_ak @ v, a_in], dim=-1))
+    kv_end = k_end.mT @ v  # [B, H, NT, K, V]
+    starts, u, state = scan_chunks(
+        state, solved[..., :value_dim], solved[..., value_dim:], b_end, end_decay.mT, kv_end
     )
-    state = state.reshape(batch * heads, key_dim, value_dim)
-    chunk_states, reads = [], []
-    for n in range(len(w)):
-        u = torch.baddbmm(u_local[n], w[n], state)
-        chunk_states.append(state)
-        reads.append(u)
-        state = torch.baddbmm(torch.addcmul(kv_end[n], end_decay[n], state), b_end[n], u)
-    starts = torch.stack(chunk_states, dim=1)  # [B * H, NT, K, V]
-    u = torch.stack(reads, dim=1)  # [B * H, NT, C, V]
 
     # o = q_in S + A_qk v + A_qb u, as batched multiply-adds over all chunks.
-    o = _batched(q_in) @ _batched(starts)
-    o = o.baddbmm_(_batched(a_qk), _batched(v)).baddbmm_(_batched(a_qb), _batched(u))
-    o = o.view(v.shape).mul_(scale)
-    return merge_chunks(o, seq_len), state.view(batch, heads, key_dim, value_dim)
+    o = batched(q_in) @ batched(starts)
+    o = o.baddbmm_(batched(a_qk), batched(v)).baddbmm_(batched(a_qb), batched(u))
+    return merge_chunks(o.view(v.shape).mul_(scale), seq_len), state
 
 
 def _factorized_scores(
@@ -114,10 +97,10 @@ def _factorized_scores(
     """
     back = g_cum.neg().exp_()  # exp(-G) <= exp(SPREAD_LIMIT)
     k_back, b_back = back * k, back * b
-    a_qk = (q_in @ k_back.transpose(-1, -2)).tril_()
-    a_qb = (q_in @ b_back.transpose(-1, -2)).tril_()
-    a_ak = (a_in @ k_back.transpose(-1, -2)).tril_(-1)
-    a_ab = a_in @ b_back.transpose(-1, -2)  # the unit-triangular solve reads j < t only
+    a_qk = (q_in @ k_back.mT).tril_()
+    a_qb = (q_in @ b_back.mT).tril_()
+    a_ak = (a_in @ k_back.mT).tril_(-1)
+    a_ab = a_in @ b_back.mT  # the unit-triangular solve reads j < t only
     return (a_qk, a_qb, a_ak, a_ab), k_back * end_decay, b_back * end_decay
 
 
@@ -135,11 +118,6 @@ def _differenced_scores(
     a_ak, a_ab = (F.pad(x[..., :-1, :], (0, 0, 1, 0)) for x in (a_next_k, a_next_b))
     to_end = (g_cum[..., -1:, :] - g_cum).exp()  # exp(G_C - G) <= 1
     return (a_qk, a_qb, a_ak, a_ab), to_end * k, to_end * b
-
-
-def _batched(x: torch.Tensor) -> torch.Tensor:
-    """``[..., M, N]`` -> ``[-1, M, N]``, as ``bmm`` and ``baddbmm`` take them."""
-    return x.reshape((-1,) + x.shape[-2:])
 
 
 def recurrent_dplr_delta_rule(
