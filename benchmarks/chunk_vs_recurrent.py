@@ -6,15 +6,21 @@
 For each op family in ``OPS`` (or the one named by ``--op``), reports tokens/s of its chunk and
 recurrent functions on the same inputs, for the forward pass and for forward+backward (both
 outputs differentiated), and their ratio. Runs alternate between the two functions and the
-median of ``--repeats`` is kept, so that load on a shared machine hits both alike; the last
-column is the ratio of the fastest runs, free of such load and of glibc's allocator returning
-freed memory to the system between runs (the chunked ops' large temporaries then cost fresh
-page faults; docs/performance.md has the numbers).
+median of ``--repeats`` is kept, so that load on a shared machine hits both alike. ``best`` is
+the ratio of the fastest runs, and ``chunk faults`` the median number of minor page faults of a
+chunk run: where glibc's allocator has handed freed memory back to the system between runs, the
+chunked ops' large temporaries cost fresh pages again, and their time rises with that count
+(docs/performance.md).
 """
 
 import argparse
 import statistics
 import time
+
+try:
+    from resource import RUSAGE_SELF, getrusage
+except ImportError:  # not on Windows: no page-fault column there
+    getrusage = None
 from typing import Callable, Dict, NamedTuple
 
 import torch
@@ -88,15 +94,22 @@ OPS = {
 }
 
 
+def minor_page_faults() -> int:
+    """Page faults of this process so far that needed no disk (fresh memory), or 0."""
+    return getrusage(RUSAGE_SELF).ru_minflt if getrusage else 0
+
+
 def run_once(fn, inputs, backward, device):
+    """Seconds and minor page faults of one call (and its backward)."""
     sync = torch.cuda.synchronize if device.startswith("cuda") else (lambda: None)
     sync()
+    faults = minor_page_faults()
     start = time.perf_counter()
     o, state = fn(**inputs, output_final_state=True)
     if backward:
         (o.sum() + state.sum()).backward()
     sync()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, minor_page_faults() - faults
 
 
 def measure(family: OpFamily, args) -> None:
@@ -110,18 +123,23 @@ def measure(family: OpFamily, args) -> None:
         }
         fns = {"chunk": family.chunk, "recurrent": family.recurrent}
         times = {name: [] for name in fns}
+        faults = []  # the chunk op's
         with torch.set_grad_enabled(backward):
             for fn in fns.values():
                 run_once(fn, inputs, backward, args.device)  # warm-up
             for _ in range(args.repeats):
                 for name, fn in fns.items():
-                    times[name].append(run_once(fn, inputs, backward, args.device))
+                    seconds, run_faults = run_once(fn, inputs, backward, args.device)
+                    times[name].append(seconds)
+                    if name == "chunk":
+                        faults.append(run_faults)
         rate = {name: tokens / statistics.median(t) for name, t in times.items()}
         best = min(times["recurrent"]) / min(times["chunk"])
         label = "forward+backward" if backward else "forward"
         print(
             f"  {label:<18}{rate['chunk']:>14,.0f}{rate['recurrent']:>18,.0f}"
             f"{rate['chunk'] / rate['recurrent']:>7.1f}x{best:>9.1f}x"
+            f"{statistics.median(faults):>15,.0f}"
         )
 
 
@@ -144,7 +162,10 @@ def main():
         f"B={args.batch} T={args.seq_len} H={args.heads} K=V={args.dim} float32, "
         f"torch {torch.__version__}, {where}, median of {args.repeats}"
     )
-    print(f"  {'pass':<18}{'chunk tok/s':>14}{'recurrent tok/s':>18}{'ratio':>8}{'best':>10}")
+    print(
+        f"  {'pass':<18}{'chunk tok/s':>14}{'recurrent tok/s':>18}{'ratio':>8}{'best':>10}"
+        f"{'chunk faults':>15}"
+    )
     for name in [args.op] if args.op else sorted(OPS):
         print(name)
         measure(OPS[name], args)
