@@ -14,9 +14,11 @@ def recurrent(q, k, v, g, **kwargs):
 
 
 OPS = {"chunk": chunk_gla, "fused_chunk": fused_chunk_gla, "recurrent": recurrent}
-# Log decays per step: mild (as the layer makes them), strong, and down to -20 per step.
+# Log decays per step: mild (as the layer makes them), near the factored path's limit (a chunk
+# of 64 decays by exp(-38.4), SPREAD_LIMIT being 40), strong, and down to -20 per step.
 GATES = {
     "mild": lambda x: F.logsigmoid(x) / 16,
+    "near_the_limit": lambda x: torch.full_like(x, -0.6),
     "strong": lambda x: F.logsigmoid(x * 4) * 2,
     "down_to_-20": lambda x: -20 * torch.sigmoid(3 * x),
 }
@@ -161,6 +163,20 @@ def test_chunk_gradients_match_recurrent(gate):
         grads.append({n: t.grad for n, t in leaves.items()})
     for name in inputs:
         assert rel_err(grads[0][name], grads[1][name]) < 1e-11, name
+
+
+def test_float32_gradients_near_the_spread_limit():
+    """Keys scaled by up to exp(38.4) in float32: gradients still match the float64 loop."""
+    inputs = make_inputs(T=200, K=16, V=16, gate="near_the_limit")
+    grads = []
+    for op, dtype in ((recurrent, torch.float64), (chunk_gla, torch.float32)):
+        leaves = {n: t.detach().to(dtype).requires_grad_() for n, t in inputs.items()}
+        o, s = op(**leaves, output_final_state=True)
+        (o.square().sum() + s.sin().sum()).backward()
+        grads.append({n: t.grad for n, t in leaves.items()})
+    for name in inputs:
+        assert torch.isfinite(grads[1][name]).all(), name
+        assert rel_err(grads[1][name], grads[0][name]) < 1e-5, name
 
 
 @pytest.mark.parametrize("dtype", [torch.bfloat16, torch.float16])
