@@ -113,7 +113,7 @@ def chunk_gated_linear_attention(
     g_last = g_cum[..., -1:, :]  # [B, H, NT, 1, K]
     from_start = g_cum.exp()  # exp(G) <= 1
     chunk_decay = g_last.exp()  # exp(G_C)
-    q_in = q * (from_start * scale)
+    q_in = (from_start * scale) * q  # contiguous factor first: a contiguous product
     if within_spread_limit(g_last.new_zeros(()), g_last):
         k_back = (-g_cum).exp() * k  # exp(-G) <= exp(SPREAD_LIMIT)
         scores = (q_in @ k_back.transpose(-1, -2)).tril_()
