@@ -3,18 +3,22 @@
     python benchmarks/chunk_vs_recurrent.py [--op gated_delta_rule] [--batch 4 --seq-len 1024
                                             --heads 4 --dim 64] [--device cpu|cuda]
 
-For each op family in ``OPS`` (or the one named by ``--op``), reports tokens/s of its chunk and
-recurrent functions on the same inputs, for the forward pass and for forward+backward (both
-outputs differentiated), and their ratio. Runs alternate between the two functions and the
-median of ``--repeats`` is kept, so that load on a shared machine hits both alike. ``best`` is
-the ratio of the fastest runs, and ``chunk faults`` the median number of minor page faults of a
-chunk run: where glibc's allocator has handed freed memory back to the system between runs, the
-chunked ops' large temporaries cost fresh pages again, and their time rises with that count
+For each op family in ``OPS`` (or the one named by ``--op``), each in a fresh process, reports
+tokens/s of its chunk and recurrent functions on the same inputs and their ratio, for three
+passes in this order: the forward pass, forward+backward (both outputs differentiated), and the
+forward pass again ("forward, warm"). Runs alternate between the two functions and the median
+of ``--repeats`` is kept, so that load on a shared machine hits both alike. ``best`` is the
+ratio of the fastest runs, and ``chunk faults`` the median number of minor page faults of a
+chunk run: until a process has freed a large block, glibc's allocator hands freed memory back to
+the system after each call, and the chunked ops' large temporaries then cost fresh pages every
+time. A backward pass settles it, as in any training process, hence the warm forward
 (docs/performance.md).
 """
 
 import argparse
 import statistics
+import subprocess
+import sys
 import time
 
 try:
@@ -112,9 +116,12 @@ def run_once(fn, inputs, backward, device):
     return time.perf_counter() - start, minor_page_faults() - faults
 
 
+PASSES = (("forward", False), ("forward+backward", True), ("forward, warm", False))
+
+
 def measure(family: OpFamily, args) -> None:
     tokens = args.batch * args.seq_len
-    for backward in (False, True):
+    for label, backward in PASSES:
         gen = torch.Generator().manual_seed(0)
         inputs = family.make_inputs(args.batch, args.seq_len, args.heads, args.dim, gen)
         inputs = {
@@ -135,7 +142,6 @@ def measure(family: OpFamily, args) -> None:
                         faults.append(run_faults)
         rate = {name: tokens / statistics.median(t) for name, t in times.items()}
         best = min(times["recurrent"]) / min(times["chunk"])
-        label = "forward+backward" if backward else "forward"
         print(
             f"  {label:<18}{rate['chunk']:>14,.0f}{rate['recurrent']:>18,.0f}"
             f"{rate['chunk'] / rate['recurrent']:>7.1f}x{best:>9.1f}x"
@@ -152,23 +158,35 @@ def main():
     parser.add_argument("--dim", type=int, default=64)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--no-header", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
-    where = (
-        torch.cuda.get_device_name(args.device)
-        if args.device.startswith("cuda")
-        else f"{torch.get_num_threads()} CPU threads"
-    )
-    print(
-        f"B={args.batch} T={args.seq_len} H={args.heads} K=V={args.dim} float32, "
-        f"torch {torch.__version__}, {where}, median of {args.repeats}"
-    )
-    print(
-        f"  {'pass':<18}{'chunk tok/s':>14}{'recurrent tok/s':>18}{'ratio':>8}{'best':>10}"
-        f"{'chunk faults':>15}"
-    )
-    for name in [args.op] if args.op else sorted(OPS):
-        print(name)
-        measure(OPS[name], args)
+    if not args.no_header:
+        where = (
+            torch.cuda.get_device_name(args.device)
+            if args.device.startswith("cuda")
+            else f"{torch.get_num_threads()} CPU threads"
+        )
+        print(
+            f"B={args.batch} T={args.seq_len} H={args.heads} K=V={args.dim} float32, "
+            f"torch {torch.__version__}, {where}, median of {args.repeats}"
+        )
+        print(
+            f"  {'pass':<18}{'chunk tok/s':>14}{'recurrent tok/s':>18}{'ratio':>8}{'best':>10}"
+            f"{'chunk faults':>15}",
+            flush=True,
+        )
+    if args.op:
+        print(args.op)
+        measure(OPS[args.op], args)
+        return
+    for name in sorted(OPS):  # each in a fresh process: the allocator's history is its own
+        options = [
+            f"--{option}={getattr(args, option.replace('-', '_'))}"
+            for option in ("batch", "seq-len", "heads", "dim", "repeats", "device")
+        ]
+        subprocess.run(
+            [sys.executable, __file__, "--op", name, "--no-header", *options], check=True
+        )
 
 
 if __name__ == "__main__":
