@@ -48,8 +48,6 @@ def chunk_delta_rule(
     state = initial_state
     if state is None:
         state = k.new_zeros(batch, heads, key_dim, value_dim)
-    if seq_len == 0:
-        return v.new_zeros(v.shape), state
     chunk_size = fit_chunk_size(chunk_size, seq_len)
     q, k, v, g, beta = (split_chunks(x, chunk_size) for x in (q, k, v, g, beta))
     # The inputs may be strided views: k is read by three products, and each element-wise

@@ -105,8 +105,6 @@ def chunk_gated_linear_attention(
     state = initial_state
     if state is None:
         state = k.new_zeros(batch, heads, key_dim, v.shape[-1])
-    if seq_len == 0:
-        return v.new_zeros(v.shape), state
     chunk_size = fit_chunk_size(chunk_size, seq_len)
     q, k, v, g = (split_chunks(x, chunk_size) for x in (q, k, v, g))  # [B, H, NT, C, .]
     g_cum = g.cumsum(-2)
@@ -168,5 +166,5 @@ def recurrent_gated_linear_attention(
             state = state * value_decay[:, :, t]
         state = state + k[:, :, t].unsqueeze(-1) * v[:, :, t].unsqueeze(-2)
         outputs.append((q[:, :, t].unsqueeze(-2) @ state).squeeze(-2))
-    o = torch.stack(outputs, dim=2) if outputs else v.new_zeros(v.shape)
+    o = torch.stack(outputs, dim=2)
     return (o.flip(2) if reverse else o), state
