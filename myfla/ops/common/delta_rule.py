@@ -33,7 +33,7 @@ def chunk_delta_rule(
     g: torch.Tensor,
     beta: torch.Tensor,
     scale: float,
-    initial_state: Optional[torch.Tensor],
+    initial_state: torch.Tensor,
     chunk_size: int = 64,
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Chunked gated delta rule; returns ``o: [B, H, T, V]`` and the final state ``[B, H, K, V]``.
@@ -46,8 +46,6 @@ def chunk_delta_rule(
     batch, heads, seq_len, key_dim = k.shape
     value_dim = v.shape[-1]
     state = initial_state
-    if state is None:
-        state = k.new_zeros(batch, heads, key_dim, value_dim)
     chunk_size = fit_chunk_size(chunk_size, seq_len)
     q, k, v, g, beta = (split_chunks(x, chunk_size) for x in (q, k, v, g, beta))
     # The inputs may be strided views: k is read by three products, and each element-wise
@@ -81,7 +79,7 @@ def recurrent_delta_rule(
     v: torch.Tensor,
     beta: torch.Tensor,
     scale: float,
-    initial_state: Optional[torch.Tensor],
+    initial_state: torch.Tensor,
     g: Optional[torch.Tensor] = None,
     gk: Optional[torch.Tensor] = None,
     gv: Optional[torch.Tensor] = None,
@@ -93,8 +91,6 @@ def recurrent_delta_rule(
     """
     batch, heads, seq_len, key_dim = k.shape
     state = initial_state
-    if state is None:
-        state = k.new_zeros(batch, heads, key_dim, v.shape[-1])
     if beta.dim() == 3:
         beta = beta.unsqueeze(-1)
     q = q * scale

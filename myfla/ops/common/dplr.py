@@ -10,7 +10,7 @@ Each step computes
 with ``gk_t = 0`` and ``a_t = b_t = k_t = 0`` leaves the state unchanged: padding is exact.
 """
 
-from typing import Optional, Tuple
+from typing import Tuple
 
 import torch
 import torch.nn.functional as F
@@ -34,7 +34,7 @@ def chunk_dplr_delta_rule(
     b: torch.Tensor,
     gk: torch.Tensor,
     scale: float,
-    initial_state: Optional[torch.Tensor],
+    initial_state: torch.Tensor,
     chunk_size: int = 64,
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Chunked DPLR delta rule; returns ``o: [B, H, T, V]`` and the final state ``[B, H, K, V]``.
@@ -49,8 +49,6 @@ def chunk_dplr_delta_rule(
     batch, heads, seq_len, key_dim = k.shape
     value_dim = v.shape[-1]
     state = initial_state
-    if state is None:
-        state = k.new_zeros(batch, heads, key_dim, value_dim)
     chunk_size = fit_chunk_size(chunk_size, seq_len)
     q, k, v, a, b, gk = (split_chunks(x, chunk_size) for x in (q, k, v, a, b, gk))
     v = v.contiguous()  # three products read it
@@ -126,13 +124,11 @@ def recurrent_dplr_delta_rule(
     b: torch.Tensor,
     gk: torch.Tensor,
     scale: float,
-    initial_state: Optional[torch.Tensor],
+    initial_state: torch.Tensor,
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Token-by-token DPLR delta rule; returns ``o: [B, H, T, V]`` and the final state."""
     batch, heads, seq_len, key_dim = k.shape
     state = initial_state
-    if state is None:
-        state = k.new_zeros(batch, heads, key_dim, v.shape[-1])
     decay = gk.exp()
     outputs = []
     for t in range(seq_len):

@@ -90,7 +90,7 @@ def chunk_gated_linear_attention(
     v: torch.Tensor,
     g: torch.Tensor,
     scale: float,
-    initial_state: Optional[torch.Tensor],
+    initial_state: torch.Tensor,
     chunk_size: int = 64,
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Chunked GLA; returns ``o: [B, H, T, V]`` and the final state ``[B, H, K, V]``.
@@ -103,8 +103,6 @@ def chunk_gated_linear_attention(
     """
     batch, heads, seq_len, key_dim = k.shape
     state = initial_state
-    if state is None:
-        state = k.new_zeros(batch, heads, key_dim, v.shape[-1])
     chunk_size = fit_chunk_size(chunk_size, seq_len)
     q, k, v, g = (split_chunks(x, chunk_size) for x in (q, k, v, g))  # [B, H, NT, C, .]
     g_cum = g.cumsum(-2)
@@ -143,7 +141,7 @@ def recurrent_gated_linear_attention(
     k: torch.Tensor,
     v: torch.Tensor,
     scale: float,
-    initial_state: Optional[torch.Tensor],
+    initial_state: torch.Tensor,
     gk: Optional[torch.Tensor] = None,
     gv: Optional[torch.Tensor] = None,
     reverse: bool = False,
@@ -153,8 +151,6 @@ def recurrent_gated_linear_attention(
         q, k, v, gk, gv = (None if x is None else x.flip(2) for x in (q, k, v, gk, gv))
     batch, heads, seq_len, key_dim = k.shape
     state = initial_state
-    if state is None:
-        state = k.new_zeros(batch, heads, key_dim, v.shape[-1])
     key_decay = None if gk is None else gk.exp().unsqueeze(-1)  # [B, H, T, K, 1]
     value_decay = None if gv is None else gv.exp().unsqueeze(-2)  # [B, H, T, 1, V]
     q = q * scale

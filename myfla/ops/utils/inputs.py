@@ -113,9 +113,10 @@ def run_head_first(
 
     ``tensors``: ``[B, T, H, ...]`` in the compute dtype (``None`` entries pass as ``None``);
     packed inputs run as a right-padded batch, whose padding must be identity steps for the
-    kernel. Returns ``o: [B, T, H, V]`` in ``out_dtype`` and the final state in fla's layout
-    (compute dtype) or ``None``. Inputs with no time step never reach the kernel: the output is
-    empty and the final state is the initial one (zeros without one).
+    kernel, and the kernel always gets an initial state (zeros where none is given). Returns
+    ``o: [B, T, H, V]`` in ``out_dtype`` and the final state in fla's layout (compute dtype) or
+    ``None``. Inputs with no time step never reach the kernel: the output is empty and the final
+    state is the initial one.
     """
     dtype = next(t for t in tensors.values() if t is not None).dtype
     if initial_state is not None:
@@ -128,8 +129,11 @@ def run_head_first(
     if cu_seqlens is not None:
         values, index = to_padded(*values, cu_seqlens=cu_seqlens)
     head_first = {n: None if t is None else t.transpose(1, 2) for n, t in zip(names, values)}
-    if head_first["v"].shape[2] == 0:
-        o, final_state = _no_steps(head_first["k"], head_first["v"], initial_state)
+    k, v = head_first["k"], head_first["v"]
+    if initial_state is None:
+        initial_state = k.new_zeros(k.shape[:2] + (k.shape[-1], v.shape[-1]))
+    if v.shape[2] == 0:
+        o, final_state = v.new_zeros(v.shape), initial_state
     else:
         o, final_state = kernel(**head_first, initial_state=initial_state, **options)
     o = o.transpose(1, 2)
@@ -141,14 +145,3 @@ def run_head_first(
     if state_v_first:
         final_state = final_state.transpose(-1, -2)
     return o, final_state.contiguous()
-
-
-def _no_steps(
-    k: torch.Tensor, v: torch.Tensor, initial_state: Optional[torch.Tensor]
-) -> Tuple[torch.Tensor, torch.Tensor]:
-    """What any kernel returns for head-first ``k: [B, H, 0, K]``, ``v: [B, H, 0, V]``."""
-    batch, heads, _, key_dim = k.shape
-    state = initial_state
-    if state is None:
-        state = k.new_zeros(batch, heads, key_dim, v.shape[-1])
-    return v.new_zeros(v.shape), state
