@@ -59,7 +59,7 @@ def chunk_dplr_delta_rule(
     end_decay = from_start[..., -1:, :]  # exp(G_C): [B, H, NT, 1, K]
     q_in = from_start * q
     a_in = (g_cum - gk).exp_() * a  # a exp(P)
-    if within_spread_limit(g_cum.new_zeros(()), g_cum[..., -1:, :]):
+    if within_spread_limit(0.0, g_cum[..., -1:, :]):
         scores, k_end, b_end = _factorized_scores(q_in, a_in, k, b, g_cum, end_decay)
     else:
         scores, k_end, b_end = _differenced_scores(q, k, a, b, g_cum)

@@ -10,7 +10,7 @@ A step with ``k_t = 0`` and zero decays leaves the state unchanged: padding made
 is exact.
 """
 
-from typing import Optional, Tuple
+from typing import Optional, Tuple, Union
 
 import torch
 
@@ -25,7 +25,7 @@ SPREAD_LIMIT = 40.0
 SUB_BLOCKS = 4
 
 
-def within_spread_limit(g_from: torch.Tensor, g_to: torch.Tensor) -> bool:
+def within_spread_limit(g_from: Union[float, torch.Tensor], g_to: torch.Tensor) -> bool:
     """Whether ``exp(g_from - g_to)`` stays below ``exp(SPREAD_LIMIT)`` everywhere."""
     spread = g_from - g_to
     return spread.numel() == 0 or bool(spread.max() <= SPREAD_LIMIT)
@@ -110,7 +110,7 @@ def chunk_gated_linear_attention(
     from_start = g_cum.exp()  # exp(G) <= 1
     chunk_decay = g_last.exp()  # exp(G_C)
     q_in = (from_start * scale) * q  # contiguous factor first: a contiguous product
-    if within_spread_limit(g_last.new_zeros(()), g_last):
+    if within_spread_limit(0.0, g_last):
         k_back = (-g_cum).exp() * k  # exp(-G) <= exp(SPREAD_LIMIT)
         scores = (q_in @ k_back.transpose(-1, -2)).tril_()
         k_out = k_back * chunk_decay
