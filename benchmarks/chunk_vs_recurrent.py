@@ -20,11 +20,6 @@ import statistics
 import subprocess
 import sys
 import time
-
-try:
-    from resource import RUSAGE_SELF, getrusage
-except ImportError:  # not on Windows: no page-fault column there
-    getrusage = None
 from typing import Callable, Dict, NamedTuple
 
 import torch
@@ -33,6 +28,11 @@ import torch.nn.functional as F
 from myfla.ops.gated_delta_rule import chunk_gated_delta_rule, fused_recurrent_gated_delta_rule
 from myfla.ops.gla import chunk_gla, fused_recurrent_gla
 from myfla.ops.rwkv7 import chunk_rwkv7, fused_recurrent_rwkv7
+
+try:
+    from resource import RUSAGE_SELF, getrusage
+except ImportError:  # not on Windows: no page-fault column there
+    getrusage = None
 
 
 class OpFamily(NamedTuple):
