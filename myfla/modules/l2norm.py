@@ -10,17 +10,15 @@ from myfla.modules._common import check_tensor, compute_dtype
 def l2norm(
     x: torch.Tensor, eps: float = 1e-6, output_dtype: torch.dtype | None = None
 ) -> torch.Tensor:
-    """``x / max(||x||, eps)`` over the last dim; ``x [..., D]`` -> ``[..., D]``.
+    """``x * rsqrt(sum(x^2) + eps)`` over the last dim; ``x [..., D]`` -> ``[..., D]``.
 
-    This is the golden fixtures' float64 definition (``F.normalize``). fla's Triton kernel divides
-    by ``sqrt(||x||^2 + eps)`` instead: the two agree to ``eps / (2 ||x||^2)`` relative and part
-    only for vectors of norm near ``sqrt(eps)`` or below (see docs/myfla/gated_deltanet.md).
-    Computed in float32 (float64 for float64 input), returned in ``output_dtype`` (default
-    ``x.dtype``).
+    fla's formula: ``eps`` is added to the squared norm, so a zero vector stays zero and the
+    result differs from ``x / ||x||`` by ``eps / (2 ||x||^2)`` relative. Computed in float32
+    (float64 for float64 input), returned in ``output_dtype`` (default ``x.dtype``).
     """
     check_tensor(x, "x")
     xf = x.to(compute_dtype(x))
-    y = xf / torch.linalg.vector_norm(xf, dim=-1, keepdim=True).clamp_min(eps)
+    y = xf * torch.rsqrt(xf.pow(2).sum(-1, keepdim=True) + eps)
     return y.to(x.dtype if output_dtype is None else output_dtype)
 
 

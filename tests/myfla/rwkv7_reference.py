@@ -73,7 +73,11 @@ def layer_reference(layer, x: torch.Tensor, v_first: Optional[torch.Tensor] = No
         v = v + (v_first.double() - v) * gate
     alpha = lora("a_lora", mix["a"], ident).sigmoid()
     g = lora("g_lora", mix["g"], torch.sigmoid)
-    kk = F.normalize((k * p["k_k"]).view(batch, seq_len, heads, dk), dim=-1)
+    kk = (k * p["k_k"]).view(batch, seq_len, heads, dk)
+    if layer.fuse_norm:  # fla's l2_norm; the unfused path uses F.normalize, as fla's does
+        kk = kk * (kk.pow(2).sum(-1, keepdim=True) + 1e-6).rsqrt()
+    else:
+        kk = F.normalize(kk, dim=-1)
     k = k * (1 + (alpha - 1) * p["k_a"])
     split = (batch, seq_len, heads, dk)
     r4, w4, k4, a4 = (t.reshape(split) for t in (r, w, k, alpha))

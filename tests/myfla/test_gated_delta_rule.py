@@ -68,7 +68,7 @@ def reference(
     x = {n: (None if t is None else t.double()) for n, t in inputs.items()}
     q, k, g, beta = x["q"], x["k"], x["g"], x["beta"]
     if l2:
-        q, k = F.normalize(q, dim=-1, eps=1e-6), F.normalize(k, dim=-1, eps=1e-6)
+        q, k = (x * (x.pow(2).sum(-1, keepdim=True) + 1e-6).rsqrt() for x in (q, k))
     if sigmoid:
         beta = beta.sigmoid() * (2 if neg else 1)
     if A_log is not None:

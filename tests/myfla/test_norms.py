@@ -223,16 +223,18 @@ def test_gated_norm_gradcheck():
 
 def l2_formula(x, eps):
     x = x.double()
-    return x / x.norm(dim=-1, keepdim=True).clamp_min(eps)
+    return x / (x.pow(2).sum(-1, keepdim=True) + eps).sqrt()
 
 
-def test_l2_norm_floors_the_norm_at_eps():
-    x = torch.full((2, 4), 0.1, dtype=F64)  # norm 0.2
+def test_l2_norm_adds_eps_to_the_squared_norm():
+    x = torch.full((2, 4), 0.1, dtype=F64)  # squared norm 0.04
     torch.testing.assert_close(l2_norm(x, eps=0.5), l2_formula(x, 0.5), **CLOSE)
-    # The norm is floored at eps (0.1 / 0.5), not combined with it as 0.1 / sqrt(0.04 + 0.5).
-    assert abs(l2_norm(x, eps=0.5)[0, 0].item() - 0.2) < 1e-15
-    # Above eps the result is exactly x / ||x||, as the golden float64 references compute it.
-    assert abs(l2_norm(x, eps=1e-6)[0, 0].item() - 0.5) < 1e-15
+    # fla's formula: 0.1 / sqrt(0.04 + 0.5), not the norm floored at eps (0.1 / 0.5).
+    assert abs(l2_norm(x, eps=0.5)[0, 0].item() - 0.1 / 0.54**0.5) < 1e-15
+    # Far above eps the result approaches x / ||x|| to eps / (2 ||x||^2) relative.
+    assert abs(l2_norm(x, eps=1e-6)[0, 0].item() - 0.5 / (1 + 1e-6 / 0.04) ** 0.5) < 1e-15
+    # A zero vector stays zero.
+    assert torch.equal(l2_norm(torch.zeros(3, 8, dtype=F64)), torch.zeros(3, 8, dtype=F64))
     assert l2norm is l2_norm
 
 
