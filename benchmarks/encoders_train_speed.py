@@ -3,7 +3,7 @@
     python benchmarks/encoders_train_speed.py [--encoders gru gated_deltanet ...]
                                               [--steps 3] [--threads 2] [--device cpu]
 
-Two shapes: SetE (B=512, T=5, F=734, 6 targets) and seed 003's (B=64, T=180, F=20, 10 targets).
+Two shapes: SetE (B=512, T=5, F=734, 6 targets) and a long window (B=64, T=180, F=20, 10 targets).
 Each encoder runs its experiment configuration (fla_encoders/configs; ``gla`` takes level 2's
 model with its own encoder defaults): one step of Adam on an MSE loss, forward and backward,
 timed over ``--steps`` steps after one warm-up step; the median step time is reported.
@@ -16,9 +16,9 @@ import time
 
 import torch
 
-from fla_encoders.model import build_model, load_config
+from fla_encoders.experiments import build_model, load_config
 
-SHAPES = {"SetE": (512, 5, 734, 6), "seed 003": (64, 180, 20, 10)}
+SHAPES = {"SetE": (512, 5, 734, 6), "long window": (64, 180, 20, 10)}
 CONFIGS = {
     "gru": "baseline_gru",
     "transformer": "baseline_transformer",
@@ -48,7 +48,7 @@ def step_seconds(encoder: str, shape, steps: int, device: str) -> float:
     for _ in range(steps + 1):
         sync()
         start = time.perf_counter()
-        loss = (model(x) - y).square().mean()
+        loss = (model(x)[0] - y).square().mean()
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()

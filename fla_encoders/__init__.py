@@ -1,8 +1,19 @@
-"""Sequence encoders for financial time series, chosen by name through ``FLAEncoderFactory``."""
+"""Sequence encoders for financial time series, chosen by name through ``FLAEncoderFactory``.
 
-from fla_encoders.base import FLAEncoderStrategy
-from fla_encoders.errors import EncoderLoadError, EncoderPluginWarning, UnknownEncoderError
-from fla_encoders.registry import ENTRY_POINT_GROUP, EncoderRegistry, FLAEncoderFactory, Provider
+Layers, each importing only those before it (docs/architecture.md): ``nn``, ``registry``,
+``encoders``, ``model``, ``data``, ``evaluation``, ``training``, ``experiments``, ``cli``.
+"""
+
+from fla_encoders.registry import (
+    ENTRY_POINT_GROUP,
+    EncoderLoadError,
+    EncoderPluginWarning,
+    EncoderRegistry,
+    FLAEncoderFactory,
+    FLAEncoderStrategy,
+    Provider,
+    UnknownEncoderError,
+)
 from myfla.version import __version__
 
 __all__ = [

@@ -8,8 +8,7 @@ import warnings
 from pathlib import Path
 from typing import List, Optional, Sequence
 
-from fla_encoders.errors import EncoderLoadError, EncoderPluginWarning
-from fla_encoders.registry import FLAEncoderFactory
+from fla_encoders.registry import EncoderLoadError, EncoderPluginWarning, FLAEncoderFactory
 
 
 def list_encoders(check: bool) -> int:
@@ -85,8 +84,7 @@ def print_metrics(metrics: dict) -> None:
 
 
 def train_command(args: argparse.Namespace) -> int:
-    from fla_encoders.model import load_config
-    from fla_encoders.training.experiment import run_experiment
+    from fla_encoders.experiments import load_config, run_experiment
 
     config = load_config(args.config, data_overrides(args.data) + args.set)
     out = Path(args.out or f"runs/{config.get('name', 'train')}")
@@ -98,8 +96,7 @@ def train_command(args: argparse.Namespace) -> int:
 
 
 def evaluate_command(args: argparse.Namespace) -> int:
-    from fla_encoders.model import apply_overrides
-    from fla_encoders.training.experiment import datasets_for, evaluate_model, load_trained
+    from fla_encoders.experiments import apply_overrides, datasets_for, evaluate_model, load_trained
 
     config, model = load_trained(args.model)
     datasets = datasets_for(apply_overrides(config, data_overrides(args.data) + args.set))
@@ -108,9 +105,9 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 
 def compare_command(args: argparse.Namespace) -> int:
-    from fla_encoders.evaluation.compare import compare
-    from fla_encoders.evaluation.report import table, write_report
-    from fla_encoders.model import load_config
+    from fla_encoders.experiments import load_config
+    from fla_encoders.experiments.compare import compare
+    from fla_encoders.experiments.report import table, write_report
 
     overrides = data_overrides(args.data) + args.set
     base = load_config(args.config)

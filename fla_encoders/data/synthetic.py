@@ -1,4 +1,4 @@
-"""An embedded synthetic panel shaped like the seeds' "SetE" mock: 734 features, 6 targets.
+"""An embedded synthetic panel in the SetE shape (docs/glossary.md): 734 features, 6 targets.
 
 Planted structure, all generated from ``seed`` with ``torch.Generator`` (deterministic on CPU):
 

@@ -2,20 +2,18 @@
 
 from typing import Any, Dict, Optional
 
-from fla_encoders.encoders.checks import choice
-from fla_encoders.encoders.fusion import FUSION_MODES
-from fla_encoders.encoders.gated_deltanet import gated_deltanet_layers
-from fla_encoders.encoders.rwkv7 import rwkv7_layers
 from fla_encoders.encoders.stacked import StackedEncoder
+from fla_encoders.nn.checks import choice
+from fla_encoders.nn.fusion import FUSION_MODES
 
 
 class DualEncoder(StackedEncoder):
     """``(B, T, F) -> (B, 2H)`` (``fusion_mode='concat'``) or ``(B, H)`` (``'add'``, ``'gated'``).
 
     Each branch is a full ``rwkv7`` / ``gated_deltanet`` stack, pooled, then fused. With
-    ``'gated'``, ``extra_info['gate_value']`` is the mean gate in [0, 1] (the RWKV7 branch's
-    weight) and ``extra_info['gate_value_per_sample']`` its mean per sample ``(B,)``.
-    ``rwkv7_kwargs`` / ``gated_deltanet_kwargs`` go to each branch's layers.
+    ``'gated'``, ``info['gate_value']`` is the mean gate in [0, 1] (the RWKV7 branch's weight)
+    and ``info['gate_value_per_sample']`` its mean per sample ``(B,)``. ``rwkv7_kwargs`` /
+    ``gated_deltanet_kwargs`` go to each branch's layers.
     """
 
     encoder_name = "dual"
@@ -34,15 +32,11 @@ class DualEncoder(StackedEncoder):
         norm_eps: float = 1e-5,
     ):
         choice("fusion_mode", fusion_mode, FUSION_MODES)
-        mixers = {
-            "rwkv7": rwkv7_layers(hidden_size, num_layers, **(rwkv7_kwargs or {})),
-            "gated_deltanet": gated_deltanet_layers(hidden_size, **(gated_deltanet_kwargs or {})),
-        }
         super().__init__(
             n_features,
+            {"rwkv7": rwkv7_kwargs or {}, "gated_deltanet": gated_deltanet_kwargs or {}},
             hidden_size,
             num_layers,
-            mixers,
             fusion_mode=fusion_mode,
             pooling=pooling,
             dropout=dropout,

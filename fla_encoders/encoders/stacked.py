@@ -1,43 +1,149 @@
-"""The FLA encoders' one implementation: branches of myfla blocks, pooling, optional fusion.
+"""The myfla encoders: branches of pre-norm residual blocks around a myfla token mixer, pooled,
+and fused when there are two.
 
-``rwkv7``, ``gated_deltanet`` and ``gla`` are one branch; ``dual`` is two, fused.
+``MIXERS`` is the table of token mixers: ``gated_deltanet`` (level 2), ``gla`` and ``rwkv7``
+(level 1) are one branch of that mixer each; ``dual`` (level 3, ``fla_encoders.encoders.dual``)
+is an RWKV7 and a GatedDeltaNet branch, fused.
 """
 
-from typing import Any, Dict, List, Optional, Tuple
+import inspect
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Optional, Type
 
 import torch
 from torch import nn
 
-from fla_encoders.base import FLAEncoderStrategy
-from fla_encoders.encoders.blocks import Branch, MixerFactory
-from fla_encoders.encoders.checks import check_input, check_step, positive_int
-from fla_encoders.encoders.fusion import Fusion
-from fla_encoders.model.init import WeightInitializerMixin
+from fla_encoders.nn.blocks import ResidualBlock
+from fla_encoders.nn.checks import check_input, head_dim_for, positive_int
+from fla_encoders.nn.fusion import Fusion
+from fla_encoders.nn.init import WeightInitializerMixin
+from fla_encoders.nn.pooling import Pooling
+from fla_encoders.registry import EncoderOutput, FLAEncoderStrategy
+from myfla.layers import GatedDeltaNet, GatedLinearAttention, RWKV7Attention
 from myfla.models import Cache
+from myfla.modules import RMSNorm
 
-StreamState = List[Dict[str, Any]]
-"""Per branch: its layers' ``cache`` and its pooling state."""
+MixerFactory = Callable[[int], nn.Module]
+"""Builds the token mixer of layer ``layer_idx`` (0-based)."""
 
 
-def state_norms(cache: Cache, prefix: str) -> Dict[str, Any]:
-    """Mean Frobenius norm over sequences of each layer's recurrent state, and their mean."""
+@dataclass(frozen=True)
+class Mixer:
+    """A myfla layer as token mixer: its class, the encoders' defaults for its arguments, and
+    ``complete(hidden_size, num_layers, options)``, the arguments derived from the others."""
+
+    layer: Type[nn.Module]
+    defaults: Dict[str, Any]
+    complete: Callable[[int, int, Dict[str, Any]], Dict[str, Any]] = field(
+        default=lambda hidden_size, num_layers, options: {}
+    )
+
+    def factory(self, name: str, hidden_size: int, num_layers: int, **kwargs) -> MixerFactory:
+        """Layers of ``hidden_size`` with the defaults, then ``kwargs`` (refused by name when the
+        layer has no such argument)."""
+        accepted = set(inspect.signature(self.layer).parameters) - {"kwargs", "self"}
+        owned = {"hidden_size", "layer_idx", "num_hidden_layers"}
+        for key in sorted(kwargs):
+            if key in owned:
+                raise ValueError(f"{name}: {key!r} is set by the encoder, not by layer arguments")
+            if key not in accepted:
+                raise ValueError(
+                    f"{name}: unknown layer argument {key!r}; {self.layer.__name__} takes "
+                    f"{', '.join(sorted(accepted - owned))}"
+                )
+        options = {**self.defaults, **kwargs}
+        options.update(self.complete(positive_int("hidden_size", hidden_size), num_layers, options))
+        return lambda layer_idx: self.layer(hidden_size=hidden_size, layer_idx=layer_idx, **options)
+
+
+MIXERS: Dict[str, Mixer] = {
+    "gated_deltanet": Mixer(
+        GatedDeltaNet,
+        dict(
+            num_heads=2,
+            head_dim=None,
+            allow_neg_eigval=True,
+            use_gate=True,
+            use_short_conv=True,
+            conv_size=4,
+            mode="chunk",
+        ),
+        lambda hidden, _, options: {
+            "head_dim": head_dim_for(hidden, options["num_heads"], options["head_dim"])
+        },
+    ),
+    "gla": Mixer(GatedLinearAttention, dict(num_heads=4, expand_k=0.5, mode="chunk")),
+    "rwkv7": Mixer(
+        RWKV7Attention,
+        dict(head_dim=64, mode="chunk"),
+        lambda _, num_layers, options: {"num_hidden_layers": num_layers},
+    ),
+}
+
+
+class Branch(nn.Module):
+    """``x: (B, T, F) -> (B, T, H)``: ``Linear(F, H)``, ``num_layers`` residual blocks around the
+    mixers of ``make_mixer``, RMSNorm; ``pool`` pools the result."""
+
+    def __init__(
+        self,
+        n_features: int,
+        hidden_size: int,
+        num_layers: int,
+        make_mixer: MixerFactory,
+        pooling: str,
+        mlp_ratio: int,
+        dropout: float,
+        norm_eps: float,
+    ):
+        super().__init__()
+        self.in_proj = nn.Linear(positive_int("n_features", n_features), hidden_size)
+        self.blocks = nn.ModuleList(
+            ResidualBlock(make_mixer(i), hidden_size, mlp_ratio, dropout, norm_eps)
+            for i in range(positive_int("num_layers", num_layers))
+        )
+        self.norm = RMSNorm(hidden_size, eps=norm_eps)
+        self.pool = Pooling(pooling, hidden_size)
+
+    def forward(
+        self, x: torch.Tensor, attention_mask: Optional[torch.Tensor] = None, cache=None
+    ) -> torch.Tensor:
+        """``x: (B, T, F)`` -> ``(B, T, H)``; a ``cache`` (``myfla.models.Cache``) collects each
+        layer's final state."""
+        h, v_first = self.in_proj(x), None
+        for block in self.blocks:
+            h, v_first = block(
+                h,
+                v_first,
+                attention_mask=attention_mask,
+                past_key_values=cache,
+                use_cache=cache is not None,
+            )
+        return self.norm(h)
+
+
+def state_norms(cache: Cache, prefix: str) -> Dict[str, torch.Tensor]:
+    """Mean Frobenius norm over sequences of each layer's recurrent state ``(L,)``, and their
+    mean ``()``."""
     norms = [
-        float(layer["recurrent_state"].detach().flatten(1).norm(dim=1).mean())
+        layer["recurrent_state"].detach().flatten(1).norm(dim=1).mean()
         for layer in cache
         if layer is not None and layer["recurrent_state"] is not None
     ]
     if not norms:
         return {}
-    return {f"{prefix}state_norm": sum(norms) / len(norms), f"{prefix}state_norm_per_layer": norms}
+    per_layer = torch.stack(norms)
+    return {f"{prefix}state_norm": per_layer.mean(), f"{prefix}state_norm_per_layer": per_layer}
 
 
 class StackedEncoder(FLAEncoderStrategy, WeightInitializerMixin):
-    """``x: (B, T, F) -> (B, output_dim)`` through one branch per entry of ``mixers``.
+    """``x: (B, T, F) -> (B, output_dim)`` through one branch per entry of ``branches``
+    (mixer name in ``MIXERS`` -> that mixer's layer arguments).
 
-    Each branch: ``Linear(F, H)``, ``num_layers`` pre-norm blocks (mixer from ``mixers[name]``,
-    then a channel MLP), RMSNorm, pooling. Two branches are fused by ``fusion_mode``. Besides
-    ``forward``: ``forward_steps`` encodes every prefix in one pass, ``step`` one time step of a
-    stream; both agree with ``forward`` on the same prefix.
+    One branch gives ``(B, hidden_size)``; two are fused by ``fusion_mode``
+    (``fla_encoders.nn.fusion``). Monitoring adds each branch's ``state_norm`` (prefixed by the
+    branch name when there are two) and ``state_norm_per_layer``; gated fusion always reports
+    ``gate_value`` ``()`` and ``gate_value_per_sample`` ``(B,)``.
     """
 
     encoder_name = ""
@@ -45,9 +151,9 @@ class StackedEncoder(FLAEncoderStrategy, WeightInitializerMixin):
     def __init__(
         self,
         n_features: int,
-        hidden_size: int,
-        num_layers: int,
-        mixers: Dict[str, MixerFactory],
+        branches: Dict[str, Dict[str, Any]],
+        hidden_size: int = 256,
+        num_layers: int = 2,
         fusion_mode: Optional[str] = None,
         pooling: str = "last",
         dropout: float = 0.1,
@@ -56,6 +162,10 @@ class StackedEncoder(FLAEncoderStrategy, WeightInitializerMixin):
     ):
         super().__init__()
         self.n_features = positive_int("n_features", n_features)
+        factories = {
+            name: MIXERS[name].factory(name, hidden_size, num_layers, **kwargs)
+            for name, kwargs in branches.items()
+        }
         self.branches = nn.ModuleDict(
             (
                 name,
@@ -63,14 +173,14 @@ class StackedEncoder(FLAEncoderStrategy, WeightInitializerMixin):
                     n_features,
                     hidden_size,
                     num_layers,
-                    mixer,
+                    factory,
                     pooling,
                     mlp_ratio,
                     dropout,
                     norm_eps,
                 ),
             )
-            for name, mixer in mixers.items()
+            for name, factory in factories.items()
         )
         self.fusion = None if fusion_mode is None else Fusion(fusion_mode, hidden_size)
         self.output_dim = hidden_size if self.fusion is None else self.fusion.output_dim
@@ -79,55 +189,64 @@ class StackedEncoder(FLAEncoderStrategy, WeightInitializerMixin):
 
     def forward(
         self, x: torch.Tensor, attention_mask: Optional[torch.Tensor] = None
-    ) -> Tuple[torch.Tensor, Dict[str, Any]]:
+    ) -> EncoderOutput:
         """``x: (B, T, F)``, ``attention_mask: (B, T)`` 1 = token, left padding ->
-        ``(encoded (B, output_dim), extra_info)``."""
+        ``(encoded (B, output_dim), info)``."""
         check_input(x, self.n_features, attention_mask)
-        pooled, info = [], {"encoder": self.encoder_name}
+        pooled: List[torch.Tensor] = []
+        info: Dict[str, Any] = {"encoder": self.encoder_name}
         for name, branch in self.branches.items():
-            cache = Cache()
+            cache = Cache() if self.monitoring else None
             pooled.append(branch.pool(branch(x, attention_mask, cache), attention_mask))
-            info.update(state_norms(cache, self._prefix(name)))
-        return self._combine(pooled, info)
-
-    def forward_steps(
-        self, x: torch.Tensor, attention_mask: Optional[torch.Tensor] = None
-    ) -> torch.Tensor:
-        """The encoding of every prefix ``x[:, :t + 1]``: ``(B, T, output_dim)``, one pass."""
-        check_input(x, self.n_features, attention_mask)
-        pooled = [
-            branch.pool(branch(x, attention_mask), attention_mask, every_step=True)
-            for branch in self.branches.values()
-        ]
-        return self._combine(pooled, {})[0]
-
-    def step(
-        self, x_t: torch.Tensor, state: Optional[StreamState] = None
-    ) -> Tuple[torch.Tensor, Dict[str, Any], StreamState]:
-        """Feed one step ``x_t: (B, F)`` of a stream (``state=None`` starts one) ->
-        ``(encoded (B, output_dim), extra_info, state)``, the encoding of the stream so far."""
-        x = check_step(x_t, self.n_features)
-        if state is None:
-            state = [{"cache": Cache(), "pool": None} for _ in self.branches]
-        pooled, info = [], {"encoder": self.encoder_name}
-        for (name, branch), branch_state in zip(self.branches.items(), state):
-            h = branch(x, cache=branch_state["cache"])[:, 0]
-            encoded, branch_state["pool"] = branch.pool.step(h, branch_state["pool"])
-            pooled.append(encoded)
-            info.update(state_norms(branch_state["cache"], self._prefix(name)))
-        encoded, info = self._combine(pooled, info)
-        return encoded, info, state
-
-    def _prefix(self, branch: str) -> str:
-        return f"{branch}_" if len(self.branches) > 1 else ""
-
-    def _combine(
-        self, pooled: List[torch.Tensor], info: Dict[str, Any]
-    ) -> Tuple[torch.Tensor, Dict[str, Any]]:
+            if cache is not None:
+                info.update(state_norms(cache, f"{name}_" if len(self.branches) > 1 else ""))
         if self.fusion is None:
             return self.dropout(pooled[0]), info
         fused, gate = self.fusion(*pooled)
         if gate is not None:
             per_sample = gate.detach().flatten(1).mean(1)
-            info.update(gate_value=float(per_sample.mean()), gate_value_per_sample=per_sample)
+            info.update(gate_value=per_sample.mean(), gate_value_per_sample=per_sample)
         return self.dropout(fused), info
+
+
+def one_mixer_encoder(mixer: str, class_name: str) -> Type[StackedEncoder]:
+    """The encoder registered as ``mixer``: one branch of ``MIXERS[mixer]`` blocks."""
+
+    def __init__(
+        self,
+        n_features: int,
+        hidden_size: int = 256,
+        num_layers: int = 2,
+        pooling: str = "last",
+        dropout: float = 0.1,
+        mlp_ratio: int = 2,
+        norm_eps: float = 1e-5,
+        **layer_kwargs: Any,
+    ):
+        StackedEncoder.__init__(
+            self,
+            n_features,
+            {mixer: layer_kwargs},
+            hidden_size,
+            num_layers,
+            pooling=pooling,
+            dropout=dropout,
+            mlp_ratio=mlp_ratio,
+            norm_eps=norm_eps,
+        )
+
+    layer = MIXERS[mixer].layer.__name__
+    doc = (
+        f"``(B, T, F) -> (B, hidden_size)`` through ``num_layers`` {layer} blocks; "
+        f"``layer_kwargs`` go to ``{layer}`` (encoder defaults: ``MIXERS[{mixer!r}]``)."
+    )
+    namespace = {"__init__": __init__, "__doc__": doc, "encoder_name": mixer}
+    namespace["__module__"] = __name__
+    cls = type(class_name, (StackedEncoder,), namespace)
+    cls.__qualname__ = class_name
+    return cls
+
+
+GatedDeltaNetEncoder = one_mixer_encoder("gated_deltanet", "GatedDeltaNetEncoder")
+GLAEncoder = one_mixer_encoder("gla", "GLAEncoder")
+RWKV7Encoder = one_mixer_encoder("rwkv7", "RWKV7Encoder")

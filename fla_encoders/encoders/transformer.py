@@ -1,4 +1,4 @@
-"""``transformer``: seed 003's encoder, the attention baseline.
+"""``transformer``: the attention baseline.
 
 Feature-group embedding with batch norm, then pre-RMSNorm blocks of Multi-Head Latent Attention
 (RoPE on q and k) and a SwiGLU feed-forward, a final RMSNorm, pooling (last step by default).
@@ -10,11 +10,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fla_encoders.base import FLAEncoderStrategy
-from fla_encoders.encoders.checks import check_input, check_step, positive_int
-from fla_encoders.encoders.latent_attention import LatentAttention
-from fla_encoders.encoders.pooling import Pooling
-from fla_encoders.model.init import WeightInitializerMixin
+from fla_encoders.encoders.pooled import PooledEncoder
+from fla_encoders.nn.checks import positive_int
+from fla_encoders.nn.latent_attention import LatentAttention
 from myfla.modules import RMSNorm
 
 
@@ -88,20 +86,20 @@ class TransformerBlock(nn.Module):
         self.ffn = ffn
         self.dropout = nn.Dropout(dropout)
 
-    def forward(self, x, key_mask=None, past=None) -> Tuple[torch.Tensor, torch.Tensor]:
-        """``(x, latents)``; see ``LatentAttention.forward``."""
-        attended, latent = self.attn(self.attn_norm(x), key_mask, past)
-        x = x + self.dropout(attended)
-        return x + self.dropout(self.ffn(self.ffn_norm(x))), latent
+    def forward(self, x: torch.Tensor, key_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``x: (B, T, H)``; ``key_mask: (B, T)`` bool, True for a token."""
+        x = x + self.dropout(self.attn(self.attn_norm(x), key_mask))
+        return x + self.dropout(self.ffn(self.ffn_norm(x)))
 
 
-class TransformerEncoder(FLAEncoderStrategy, WeightInitializerMixin):
-    """``(B, T, F) -> (B, hidden_size)``; seed 003's defaults scaled to ``hidden_size``.
+class TransformerEncoder(PooledEncoder):
+    """``(B, T, F) -> (B, hidden_size)``: pre-RMSNorm blocks of Multi-Head Latent Attention and
+    SwiGLU over a feature-group embedding, a final RMSNorm, pooling (last step by default).
 
     ``kv_lora_rank`` defaults to ``hidden_size // 2``, ``intermediate_size`` to
     ``4 * hidden_size``, ``feature_groups`` (a count, or sizes summing to F) to ``min(4, F)``.
     ``attention_mask (B, T)`` (1 = token, left padding) masks keys; RoPE is relative, so left
-    padding leaves the encoding unchanged (in eval mode). ``step`` needs ``causal=True``.
+    padding leaves the encoding unchanged (in eval mode).
     """
 
     encoder_name = "transformer"
@@ -122,10 +120,8 @@ class TransformerEncoder(FLAEncoderStrategy, WeightInitializerMixin):
         dropout: float = 0.1,
         norm_eps: float = 1e-6,
     ):
-        super().__init__()
-        self.n_features = positive_int("n_features", n_features)
+        super().__init__(n_features)
         positive_int("hidden_size", hidden_size)
-        self.causal = causal
         groups = min(4, n_features) if feature_groups is None else feature_groups
         self.embed = FeatureGroupEmbedding(n_features, hidden_size, groups, dropout)
         self.blocks = nn.ModuleList(
@@ -149,43 +145,14 @@ class TransformerEncoder(FLAEncoderStrategy, WeightInitializerMixin):
             for _ in range(positive_int("num_layers", num_layers))
         )
         self.norm = RMSNorm(hidden_size, eps=norm_eps)
-        self.pool = Pooling(pooling, hidden_size)
-        self.dropout = nn.Dropout(dropout)
-        self.output_dim = hidden_size
-        self.init_weights()
+        self.finish(hidden_size, pooling, dropout)
 
-    def hidden(self, x: torch.Tensor, attention_mask=None, past=None):
-        """``(h (B, T, H), latents per layer)``; ``past``: each layer's earlier latents."""
-        key_mask = None if attention_mask is None else attention_mask.bool()
-        h, latents = self.embed(x, attention_mask), []
-        for i, block in enumerate(self.blocks):
-            h, latent = block(h, key_mask, None if past is None else past[i])
-            latents.append(latent)
-        return self.norm(h), latents
-
-    def forward(
-        self, x: torch.Tensor, attention_mask: Optional[torch.Tensor] = None
+    def hidden_states(
+        self, x: torch.Tensor, attention_mask: Optional[torch.Tensor]
     ) -> Tuple[torch.Tensor, Dict[str, Any]]:
-        """``x: (B, T, F)`` -> ``(encoded (B, H), extra_info)``."""
-        check_input(x, self.n_features, attention_mask)
-        h = self.hidden(x, attention_mask)[0]
-        return self.dropout(self.pool(h, attention_mask)), {"encoder": self.encoder_name}
-
-    def forward_steps(
-        self, x: torch.Tensor, attention_mask: Optional[torch.Tensor] = None
-    ) -> torch.Tensor:
-        """The encoding of every prefix: ``(B, T, H)`` (causal only: else each step sees all)."""
-        check_input(x, self.n_features, attention_mask)
-        h = self.hidden(x, attention_mask)[0]
-        return self.dropout(self.pool(h, attention_mask, every_step=True))
-
-    def step(self, x_t: torch.Tensor, state: Optional[Dict[str, Any]] = None):
-        """One step ``x_t: (B, F)`` -> ``(encoded (B, H), extra_info, state)``; the state keeps
-        each layer's latents ``(B, t, kv_lora_rank)``, the MLA cache."""
-        if not self.causal:
-            raise ValueError("step() needs causal=True: a non-causal encoder has no stream")
-        x = check_step(x_t, self.n_features)
-        state = state or {"latents": None, "pool": None}
-        h, state["latents"] = self.hidden(x, past=state["latents"])
-        encoded, state["pool"] = self.pool.step(h[:, 0], state["pool"])
-        return self.dropout(encoded), {"encoder": self.encoder_name}, state
+        """``h (B, T, H)``."""
+        key_mask = None if attention_mask is None else attention_mask.bool()
+        h = self.embed(x, attention_mask)
+        for block in self.blocks:
+            h = block(h, key_mask)
+        return self.norm(h), {}

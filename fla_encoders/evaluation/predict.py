@@ -1,14 +1,15 @@
 """Predictions of a model over a date-batched dataset, with the model's monitoring values."""
 
-import inspect
+import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Tuple
+from typing import Dict, Iterator, List
 
 import torch
 from torch import nn
 
 from fla_encoders.data.dataset import BatchTimeSeriesDataset
 from fla_encoders.evaluation.metrics import daily_ic, ic_metrics
+from fla_encoders.registry import FLAEncoderStrategy
 
 
 @dataclass
@@ -41,34 +42,39 @@ class Predictions:
         }
 
 
-def forward_model(model: nn.Module, x: torch.Tensor) -> Tuple[torch.Tensor, Dict[str, Any]]:
-    """``(pred: (B, K), extra_info)`` from a model returning ``pred`` or that pair; a model whose
-    forward takes ``return_extra_info`` (``FLAFinancialModel``) is asked for the pair."""
-    if "return_extra_info" in inspect.signature(model.forward).parameters:
-        out = model(x, return_extra_info=True)
-    else:
-        out = model(x)
-    if isinstance(out, tuple):
-        return out[0], dict(out[1])
-    return out, {}
+@contextlib.contextmanager
+def monitoring(model: nn.Module) -> Iterator[None]:
+    """Turn on the monitoring values of every encoder in ``model`` (registry contract) while
+    the block runs."""
+    encoders = [m for m in model.modules() if isinstance(m, FLAEncoderStrategy)]
+    before = [e.monitoring for e in encoders]
+    for encoder in encoders:
+        encoder.monitoring = True
+    try:
+        yield
+    finally:
+        for encoder, value in zip(encoders, before):
+            encoder.monitoring = value
 
 
 @torch.no_grad()
 def predict(model: nn.Module, dataset: BatchTimeSeriesDataset) -> Predictions:
-    """Run ``model`` in eval mode over every batch of ``dataset``, in date order."""
+    """Run ``model`` (``x -> (pred, info)``, as ``FLAFinancialModel``) in eval mode, monitoring
+    on, over every batch of ``dataset``, in date order."""
     was_training = model.training
     model.eval()
     preds, labels, dates, batch_dates, info = [], [], [], [], {}
-    for index in range(len(dataset)):
-        batch = dataset[index]
-        pred, extra = forward_model(model, batch["x"])
-        preds.append(pred.float())
-        labels.append(batch["label"])
-        dates.append(batch["date"])
-        batch_dates.append(int(batch["date"][0]))
-        for key, value in extra.items():
-            if isinstance(value, (int, float)) or (torch.is_tensor(value) and value.numel() == 1):
-                info.setdefault(key, []).append(float(value))
+    with monitoring(model):
+        for index in range(len(dataset)):
+            batch = dataset[index]
+            pred, extra = model(batch["x"])
+            preds.append(pred.float())
+            labels.append(batch["label"])
+            dates.append(batch["date"])
+            batch_dates.append(int(batch["date"][0]))
+            for key, value in extra.items():
+                if isinstance(value, (int, float)) or (torch.is_tensor(value) and value.dim() == 0):
+                    info.setdefault(key, []).append(float(value))
     model.train(was_training)
     return Predictions(
         pred=torch.cat(preds),

@@ -1,16 +1,7 @@
-"""The forecasting model, its head, the initialisation policy and the configurations."""
+"""The forecasting model: an encoder by name and its prediction head."""
 
-from fla_encoders.model.config import apply_overrides, build_model, config_names, load_config
 from fla_encoders.model.financial import FLAFinancialModel
-from fla_encoders.model.init import WeightInitializerMixin
-from fla_encoders.model.mlp import MyMLP
+from fla_encoders.model.head import MyMLP, PredictionHead
+from fla_encoders.nn.init import WeightInitializerMixin
 
-__all__ = [
-    "FLAFinancialModel",
-    "MyMLP",
-    "WeightInitializerMixin",
-    "apply_overrides",
-    "build_model",
-    "config_names",
-    "load_config",
-]
+__all__ = ["FLAFinancialModel", "MyMLP", "PredictionHead", "WeightInitializerMixin"]

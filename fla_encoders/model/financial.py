@@ -1,13 +1,15 @@
 """``FLAFinancialModel``: input -> encoder (by name) -> prediction head -> ``(B, num_targets)``."""
 
 import inspect
-from typing import Any, Dict, Optional, Sequence, Tuple, Union
+from typing import Any, Dict, Optional, Sequence
 
 import torch
 from torch import nn
 
-from fla_encoders.model.mlp import MyMLP
-from fla_encoders.registry import FLAEncoderFactory
+from fla_encoders.model.head import PredictionHead
+from fla_encoders.registry import EncoderOutput, FLAEncoderFactory, check_output
+
+DATA_ARGUMENTS = ("n_features", "num_targets")
 
 
 class FLAFinancialModel(nn.Module):
@@ -16,7 +18,7 @@ class FLAFinancialModel(nn.Module):
     The encoder is ``FLAEncoderFactory.create(encoder_name, n_features=..., hidden_size=...,
     **encoder_kwargs)``, any registered one, third-party included; ``dropout`` also goes to it
     when it takes a ``dropout`` argument and ``encoder_kwargs`` does not set one. The head is
-    ``MyMLP(encoder.output_dim, prediction_hidden, num_targets, dropout=dropout)``.
+    ``PredictionHead(encoder.output_dim, prediction_hidden, num_targets, dropout=dropout)``.
     Built-in encoders and the head are initialised by ``WeightInitializerMixin``; a third-party
     encoder keeps its own initialisation.
     """
@@ -45,21 +47,32 @@ class FLAFinancialModel(nn.Module):
         self.encoder = FLAEncoderFactory.create(
             encoder_name, n_features=n_features, hidden_size=hidden_size, **kwargs
         )
-        self.head = MyMLP(
+        self.head = PredictionHead(
             self.encoder.output_dim, list(prediction_hidden), num_targets, dropout=dropout
         )
+        self.encoder_name = encoder_name
         self.n_features = n_features
         self.num_targets = num_targets
 
+    @classmethod
+    def from_config(
+        cls, model_config: Dict[str, Any], n_features: int, num_targets: int
+    ) -> "FLAFinancialModel":
+        """``FLAFinancialModel(n_features, num_targets, **model_config)``, keys checked."""
+        known = set(inspect.signature(cls).parameters) - set(DATA_ARGUMENTS)
+        unknown = sorted(set(model_config) - known)
+        if unknown:
+            raise ValueError(
+                f"config['model'] has unknown keys {unknown}; known: {', '.join(sorted(known))}"
+            )
+        return cls(n_features, num_targets, **model_config)
+
     def forward(
-        self,
-        x: torch.Tensor,
-        attention_mask: Optional[torch.Tensor] = None,
-        return_extra_info: bool = False,
-    ) -> Union[torch.Tensor, Tuple[torch.Tensor, Dict[str, Any]]]:
-        """``x: (B, T, n_features)`` -> ``(B, num_targets)``, with the encoder's ``extra_info``
-        when ``return_extra_info``; ``attention_mask (B, T)`` goes to the encoder if given."""
+        self, x: torch.Tensor, attention_mask: Optional[torch.Tensor] = None
+    ) -> EncoderOutput:
+        """``x: (B, T, n_features)`` -> ``(predictions (B, num_targets), info)``, ``info`` the
+        encoder's; ``attention_mask (B, T)`` goes to the encoder if given."""
         masked = {} if attention_mask is None else {"attention_mask": attention_mask}
-        encoded, extra_info = self.encoder(x, **masked)
-        predictions = self.head(encoded)
-        return (predictions, extra_info) if return_extra_info else predictions
+        output = self.encoder(x, **masked)
+        encoded, info = check_output(self.encoder_name, output, x.shape[0], self.encoder.output_dim)
+        return self.head(encoded), info

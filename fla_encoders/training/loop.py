@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from fla_encoders.data.dataset import BatchTimeSeriesDataset
-from fla_encoders.evaluation.predict import forward_model, predict
+from fla_encoders.evaluation.predict import predict
 from fla_encoders.training.checkpoint import load_if_present, save_atomic
 from fla_encoders.training.config import TrainConfig
 from fla_encoders.training.progress import progress
@@ -53,7 +53,7 @@ def train_step(
 ) -> float:
     """One AdamW step on ``batch``; returns the loss."""
     optimizer.zero_grad()
-    pred, _ = forward_model(model, batch["x"])
+    pred, _ = model(batch["x"])
     loss = masked_mse(pred, batch["y"])
     loss.backward()
     if clip > 0:

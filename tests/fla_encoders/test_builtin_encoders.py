@@ -1,10 +1,11 @@
-"""Every built-in encoder: shapes, gradients, causality, padding, streaming, determinism."""
+"""Every built-in encoder: shapes, gradients, causality, padding, determinism."""
 
 import pytest
 import torch
 
 from fla_encoders import FLAEncoderFactory
-from fla_encoders.encoders.pooling import POOLINGS
+from fla_encoders.encoders.pooled import PooledEncoder
+from fla_encoders.nn.pooling import POOLINGS
 from tests.fla_encoders.builtin import HIDDEN, N_FEATURES, SMALL, require, small
 
 NAMES = sorted(SMALL)
@@ -13,6 +14,13 @@ B, T = 3, 7
 
 def inputs(t: int = T, seed: int = 0) -> torch.Tensor:
     return torch.randn(B, t, N_FEATURES, generator=torch.Generator().manual_seed(seed))
+
+
+def step_states(encoder, x: torch.Tensor) -> torch.Tensor:
+    """The encoder's per-step hidden states before pooling, ``(B, T, H * branches)``."""
+    if isinstance(encoder, PooledEncoder):
+        return encoder.hidden_states(x, None)[0]
+    return torch.cat([branch(x) for branch in encoder.branches.values()], -1)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -50,8 +58,8 @@ def test_causal_a_change_at_step_t_leaves_earlier_prefixes_alone(name):
     changed = x.clone()
     changed[:, t] += 1.0
     with torch.no_grad():
-        before, after = encoder.forward_steps(x), encoder.forward_steps(changed)
-    assert before.shape == (B, T, encoder.output_dim)
+        before, after = step_states(encoder, x), step_states(encoder, changed)
+    assert before.shape[:2] == (B, T)
     torch.testing.assert_close(after[:, :t], before[:, :t], rtol=0, atol=0)
     assert not torch.allclose(after[:, t], before[:, t])
 
@@ -67,23 +75,7 @@ def test_left_padding_under_a_mask_changes_nothing(name, pooling):
     with torch.no_grad():
         expected = encoder(x)[0]
         got = encoder(padded, attention_mask=mask)[0]
-        steps = encoder.forward_steps(padded, attention_mask=mask)
     torch.testing.assert_close(got[1:], expected[1:], rtol=1e-4, atol=1e-5)
-    torch.testing.assert_close(steps[:, -1], got, rtol=1e-4, atol=1e-5)
-
-
-@pytest.mark.parametrize("pooling", POOLINGS)
-@pytest.mark.parametrize("name", NAMES)
-def test_streaming_one_step_at_a_time_equals_the_full_pass(name, pooling):
-    encoder = small(name, perturb=True, pooling=pooling).eval()
-    x, state = inputs(), None
-    with torch.no_grad():
-        steps = encoder.forward_steps(x)
-        for t in range(T):
-            encoded, info, state = encoder.step(x[:, t], state)
-            assert info["encoder"] == name
-            torch.testing.assert_close(encoded, steps[:, t], rtol=1e-4, atol=1e-5)
-            torch.testing.assert_close(encoded, encoder(x[:, : t + 1])[0], rtol=1e-4, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -101,8 +93,6 @@ def test_a_feature_count_that_does_not_match_names_n_features(name):
     encoder = small(name)
     with pytest.raises(ValueError, match="n_features=5"):
         encoder(torch.randn(B, T, N_FEATURES + 1))
-    with pytest.raises(ValueError, match="x_t"):
-        encoder.step(torch.randn(B, T, N_FEATURES))
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -140,9 +130,3 @@ def test_the_init_policy_leaves_the_myfla_layers_alone():
     assert all(
         b.abs().sum() == 0 for n, b in encoder.named_parameters() if n.endswith("in_proj.bias")
     )
-
-
-def test_a_non_causal_transformer_has_no_stream():
-    encoder = small("transformer", causal=False)
-    with pytest.raises(ValueError, match="causal"):
-        encoder.step(torch.randn(B, N_FEATURES))

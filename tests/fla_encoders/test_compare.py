@@ -6,9 +6,9 @@ import math
 import pytest
 
 from fla_encoders.cli import main
-from fla_encoders.evaluation.compare import encoder_config
-from fla_encoders.evaluation.report import table
 from fla_encoders.evaluation.stats import mean_std, paired_difference, t_quantile_975, verdict
+from fla_encoders.experiments.compare import encoder_config
+from fla_encoders.experiments.report import table
 
 TINY = [
     "--data",

@@ -5,7 +5,7 @@ import json
 import pytest
 import torch
 
-from fla_encoders.model import apply_overrides, build_model, config_names, load_config
+from fla_encoders.experiments import apply_overrides, build_model, config_names, load_config
 from tests.fla_encoders.builtin import N_FEATURES, require
 
 LEVELS = {
@@ -36,7 +36,7 @@ def test_each_configuration_builds_a_working_model(name):
     require(LEVELS[name])
     config = load_config(name, ["model.hidden_size=64", "model.prediction_hidden=[8]"])
     net = build_model(config, n_features=N_FEATURES, num_targets=6)
-    assert net(torch.randn(2, 5, N_FEATURES)).shape == (2, 6)
+    assert net(torch.randn(2, 5, N_FEATURES))[0].shape == (2, 6)
 
 
 def test_overrides_parse_json_values_and_create_objects():

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from fla_encoders.encoders.fusion import FUSION_MODES
+from fla_encoders.nn.fusion import FUSION_MODES
 from tests.fla_encoders.builtin import HIDDEN, N_FEATURES, small
 
 
@@ -12,6 +12,7 @@ from tests.fla_encoders.builtin import HIDDEN, N_FEATURES, small
 )
 def test_each_fusion_mode_gives_its_output_dim(mode, width):
     encoder = small("dual", fusion_mode=mode)
+    encoder.monitoring = True
     encoded, info = encoder(torch.randn(2, 6, N_FEATURES))
     assert encoder.output_dim == width and encoded.shape == (2, width)
     assert ("gate_value" in info) == (mode == "gated")

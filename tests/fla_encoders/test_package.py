@@ -12,7 +12,7 @@ from tests.fla_encoders.encoders import LastStep, target
 
 
 def test_exports():
-    assert fla_encoders.FLAEncoderStrategy is fla_encoders.base.FLAEncoderStrategy
+    assert fla_encoders.FLAEncoderStrategy is fla_encoders.registry.FLAEncoderStrategy
     assert isinstance(FLAEncoderFactory, EncoderRegistry)
     assert FLAEncoderFactory.group == ENTRY_POINT_GROUP == "fla_encoders.strategies"
 

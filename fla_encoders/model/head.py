@@ -1,17 +1,18 @@
-"""``MyMLP``: the prediction head (the seeds' ``MyMLP``)."""
+"""``PredictionHead``: the MLP from an encoding to the targets (``MyMLP`` in the product's
+first documents, kept as an alias)."""
 
 from typing import Optional, Sequence
 
 from torch import nn
 
-from fla_encoders.encoders.checks import choice, positive_int
-from fla_encoders.model.init import WeightInitializerMixin
+from fla_encoders.nn.checks import choice, positive_int
+from fla_encoders.nn.init import WeightInitializerMixin
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh}
 NORMS = {"layer": nn.LayerNorm, "batch": nn.BatchNorm1d}
 
 
-class MyMLP(nn.Sequential, WeightInitializerMixin):
+class PredictionHead(nn.Sequential, WeightInitializerMixin):
     """``(B, input_dim) -> (B, output_dim)``: per hidden size, Linear, optional norm
     (``'layer'`` or ``'batch'``), activation, dropout; then a final Linear."""
 
@@ -37,3 +38,6 @@ class MyMLP(nn.Sequential, WeightInitializerMixin):
         layers.append(nn.Linear(width, positive_int("output_dim", output_dim)))
         super().__init__(*layers)
         self.init_weights()
+
+
+MyMLP = PredictionHead

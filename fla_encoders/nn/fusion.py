@@ -5,7 +5,7 @@ from typing import Optional, Tuple
 import torch
 from torch import nn
 
-from fla_encoders.encoders.checks import choice
+from fla_encoders.nn.checks import choice
 
 FUSION_MODES = ("concat", "add", "gated")
 

@@ -1,4 +1,5 @@
-"""The ladder against the GRU baseline: each encoder trained on matched seeds, then summarised.
+"""The ladder against its baseline (``ladder.json``): each encoder trained on matched seeds, then
+summarised.
 
 Encoder ``e`` runs the built-in configuration whose model uses ``e`` (e.g. ``level1_rwkv7``),
 or the base configuration with ``model.encoder_name = e`` and no encoder arguments; then the
@@ -12,24 +13,24 @@ import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from fla_encoders.errors import EncoderLoadError, UnknownEncoderError
 from fla_encoders.evaluation.stats import mean_std, paired_difference, verdict
-from fla_encoders.model import apply_overrides, config_names, load_config
-from fla_encoders.registry import FLAEncoderFactory
-from fla_encoders.training.experiment import datasets_for, run_experiment
+from fla_encoders.experiments.config import (
+    apply_overrides,
+    config_names,
+    load_config,
+    scoped_overrides,
+)
+from fla_encoders.experiments.run import datasets_for, run_experiment
+from fla_encoders.registry import EncoderLoadError, FLAEncoderFactory, UnknownEncoderError
 
 log = logging.getLogger(__name__)
 
-BASELINE = "gru"
-# The seeds' promised test-IC gains over the GRU baseline (seed 000): level 1, 2 and 3.
-TARGETS = {"rwkv7": 0.0008, "gated_deltanet": 0.0012, "dual": 0.0020}
-LEVELS = {
-    "gru": "baseline",
-    "transformer": "baseline",
-    "rwkv7": "1",
-    "gated_deltanet": "2",
-    "dual": "3",
+LADDER = json.loads((Path(__file__).resolve().parent / "ladder.json").read_text())
+BASELINE: str = LADDER["baseline"]
+TARGETS = {
+    e: spec["promised_gain"] for e, spec in LADDER["encoders"].items() if "promised_gain" in spec
 }
+LEVELS = {e: spec["level"] for e, spec in LADDER["encoders"].items()}
 METRICS = ("ic", "rank_ic", "icir", "rank_icir")
 
 
@@ -44,15 +45,7 @@ def encoder_config(encoder: str, base: Dict[str, Any], overrides: Sequence[str])
     if config is None:
         config = apply_overrides(base, [f"model.encoder_name={json.dumps(encoder)}"])
         config["model"]["encoder_kwargs"] = {}
-    mine = []
-    for override in overrides:
-        scope, sep, rest = override.partition(":")
-        if sep and "=" not in scope:
-            if scope == encoder:
-                mine.append(rest)
-        else:
-            mine.append(override)
-    return apply_overrides(config, mine)
+    return apply_overrides(config, scoped_overrides(overrides, encoder))
 
 
 def unavailable_reason(encoder: str) -> Optional[str]:

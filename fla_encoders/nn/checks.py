@@ -1,4 +1,4 @@
-"""Argument checks shared by the encoders; every error names the argument."""
+"""Argument checks shared by the encoders and the model; every error names the argument."""
 
 from typing import Optional, Sequence
 
@@ -49,12 +49,3 @@ def check_input(
             f"attention_mask must be (B, T) = {tuple(x.shape[:2])}, "
             f"got {tuple(attention_mask.shape)}"
         )
-
-
-def check_step(x_t: torch.Tensor, n_features: int) -> torch.Tensor:
-    """One time step ``x_t: (B, n_features)`` as ``(B, 1, n_features)``."""
-    if not isinstance(x_t, torch.Tensor) or x_t.dim() != 2:
-        shape = tuple(x_t.shape) if isinstance(x_t, torch.Tensor) else type(x_t).__name__
-        raise ValueError(f"x_t must be a (B, n_features) tensor (one time step), got {shape}")
-    check_input(x_t[:, None], n_features)
-    return x_t[:, None]

@@ -21,8 +21,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Optional, Set, Type, TypeVar
 
-from fla_encoders.base import FLAEncoderStrategy
-from fla_encoders.errors import EncoderLoadError, EncoderPluginWarning, UnknownEncoderError
+from fla_encoders.registry.contract import FLAEncoderStrategy
+from fla_encoders.registry.errors import EncoderLoadError, EncoderPluginWarning, UnknownEncoderError
 
 if sys.version_info >= (3, 10):
     from importlib.metadata import entry_points
@@ -217,4 +217,5 @@ class EncoderRegistry:
 
 
 FLAEncoderFactory = EncoderRegistry()
-"""The process-wide registry of the ``fla_encoders.strategies`` group (the seeds' API name)."""
+"""The process-wide registry of the ``fla_encoders.strategies`` group (the name the product's
+first documents gave it)."""

@@ -1,7 +1,8 @@
 """One experiment: a configuration's model trained on its data, then evaluated on the test split.
 
-A configuration (``fla_encoders.model.load_config``) holds ``"model"`` (``FLAFinancialModel``'s
-arguments), and optionally ``"data"`` (``DataConfig``) and ``"training"`` (``TrainConfig``).
+A configuration (``fla_encoders.experiments.config.load_config``) holds ``"model"``
+(``FLAFinancialModel``'s arguments), and optionally ``"data"`` (``DataConfig``) and
+``"training"`` (``TrainConfig``).
 """
 
 import json
@@ -14,7 +15,7 @@ import torch
 from fla_encoders.data.config import DataConfig, build_datasets
 from fla_encoders.data.dataset import BatchTimeSeriesDataset
 from fla_encoders.evaluation.predict import predict
-from fla_encoders.model import build_model
+from fla_encoders.experiments.config import build_model
 from fla_encoders.training.checkpoint import load_if_present, save_atomic
 from fla_encoders.training.config import TrainConfig
 from fla_encoders.training.loop import fit

@@ -5,7 +5,7 @@ import math
 from pathlib import Path
 from typing import Any, Dict, List
 
-from fla_encoders.evaluation.plots import write_plots
+from fla_encoders.experiments.plots import write_plots
 
 
 def number(value: float, digits: int = 4, sign: bool = False) -> str:
@@ -25,7 +25,7 @@ def table(summary: Dict[str, Any]) -> str:
     """The Markdown table of ``summary`` (see fla_encoders.evaluation.compare.summarize)."""
     lines = [
         "| encoder | level | seeds | test IC | Rank IC | ICIR | Rank ICIR "
-        "| ΔIC vs gru [95% CI] | seed target | verdict |",
+        "| ΔIC vs gru [95% CI] | promised gain | verdict |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for encoder, row in summary["encoders"].items():
@@ -64,7 +64,7 @@ def markdown(summary: Dict[str, Any], settings: List[str]) -> str:
             "",
             "Test-split metrics, averaged over targets, then mean ± std over seeds. ΔIC: the "
             "paired difference of test IC against `gru` over matched seeds, with a 95% Student t "
-            "interval. Verdict on the seeds' target gain: *met* when the interval lies at or "
+            "interval. Verdict on the promised gain: *met* when the interval lies at or "
             "above it, *not met* when below it, *undecidable* when it straddles it.",
             "",
             "Settings: " + ", ".join(f"`{s}`" for s in settings),

@@ -1,12 +1,12 @@
-"""Multi-Head Latent Attention with rotary positions (seed 003's attention)."""
+"""Multi-Head Latent Attention (K and V from one compressed latent) with rotary positions."""
 
-from typing import Optional, Tuple
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from fla_encoders.encoders.checks import head_dim_for, positive_int
+from fla_encoders.nn.checks import head_dim_for, positive_int
 from myfla.modules import RMSNorm
 
 
@@ -56,24 +56,15 @@ class LatentAttention(nn.Module):
         self.v_up = nn.Linear(rank, num_heads * self.v_head_dim, bias=False)
         self.o_proj = nn.Linear(num_heads * self.v_head_dim, hidden_size, bias=False)
 
-    def forward(
-        self,
-        x: torch.Tensor,
-        key_mask: Optional[torch.Tensor] = None,
-        past: Optional[torch.Tensor] = None,
-    ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """``x: (B, T, H)``; ``key_mask: (B, P + T)`` bool, True for a token; ``past: (B, P,
-        kv_lora_rank)``, the latents of earlier steps. Returns ``(out, latents (B, P + T, r))``."""
+    def forward(self, x: torch.Tensor, key_mask: Optional[torch.Tensor] = None) -> torch.Tensor:
+        """``x: (B, T, H)`` -> ``(B, T, H)``; ``key_mask: (B, T)`` bool, True for a token."""
         b, t, _ = x.shape
         latent = self.kv_norm(self.kv_compress(x))
-        if past is not None:
-            latent = torch.cat([past, latent], 1)
-        total = latent.shape[1]
-        positions = torch.arange(total, device=x.device)
-        q = rotate(self.q_proj(x).view(b, t, self.num_heads, -1), positions[-t:], self.rope_theta)
-        k = rotate(self.k_up(latent).view(b, total, self.num_heads, -1), positions, self.rope_theta)
-        v = self.v_up(latent).view(b, total, self.num_heads, -1)
-        mask = self._mask(key_mask, positions[-t:], positions, b)
+        positions = torch.arange(t, device=x.device)
+        q = rotate(self.q_proj(x).view(b, t, self.num_heads, -1), positions, self.rope_theta)
+        k = rotate(self.k_up(latent).view(b, t, self.num_heads, -1), positions, self.rope_theta)
+        v = self.v_up(latent).view(b, t, self.num_heads, -1)
+        mask = None if key_mask is None else self._mask(key_mask, positions)
         o = F.scaled_dot_product_attention(
             q.transpose(1, 2),
             k.transpose(1, 2),
@@ -81,14 +72,11 @@ class LatentAttention(nn.Module):
             attn_mask=mask,
             is_causal=mask is None and self.causal and t > 1,
         )
-        return self.o_proj(o.transpose(1, 2).reshape(b, t, -1)), latent
+        return self.o_proj(o.transpose(1, 2).reshape(b, t, -1))
 
-    def _mask(self, key_mask, q_pos, k_pos, batch) -> Optional[torch.Tensor]:
-        """``(B, 1, T, P + T)`` bool, or None where ``is_causal`` (or nothing) says it all."""
-        if key_mask is None and (len(q_pos) == len(k_pos) or not self.causal):
-            return None
-        allowed = k_pos[None, :] <= q_pos[:, None] if self.causal else q_pos[:, None] >= 0
-        allowed = allowed[None].expand(batch, -1, -1)
-        if key_mask is not None:  # a padded query sees itself, so that no row is empty
-            allowed = allowed & key_mask[:, None, :] | (k_pos[None, :] == q_pos[:, None])
-        return allowed[:, None]
+    def _mask(self, key_mask: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+        """``(B, 1, T, T)`` bool: causal (unless told otherwise) and masked keys; a padded query
+        sees itself, so that no row is empty."""
+        same = positions[None, :] == positions[:, None]
+        allowed = positions[None, :] <= positions[:, None] if self.causal else torch.ones_like(same)
+        return (allowed[None] & key_mask[:, None, :] | same)[:, None]

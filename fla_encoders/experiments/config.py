@@ -1,14 +1,14 @@
 """Experiment configurations as data: JSON files, loaded by name or path, overridable.
 
 A configuration is a JSON object whose ``"model"`` object holds ``FLAFinancialModel``'s
-arguments except ``n_features`` and ``num_targets`` (they come from the data)::
+arguments except ``n_features`` and ``num_targets`` (they come from the data); ``"data"``
+(``fla_encoders.data.config.DataConfig``) and ``"training"`` (``TrainConfig``) are optional::
 
     {"name": "level2_gated_deltanet", "description": "...",
      "model": {"encoder_name": "gated_deltanet", "hidden_size": 256,
                "encoder_kwargs": {"num_heads": 2, "allow_neg_eigval": true},
                "prediction_hidden": [64, 32], "dropout": 0.1}}
 
-Other top-level sections (data, training) are kept as they are, for their consumers.
 Built-in configurations live in ``fla_encoders/configs/`` (``config_names()`` lists them).
 Usage::
 
@@ -17,15 +17,13 @@ Usage::
 """
 
 import copy
-import inspect
 import json
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Union
 
-from fla_encoders.model.financial import FLAFinancialModel
+from fla_encoders.model import FLAFinancialModel
 
 CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
-DATA_ARGUMENTS = ("n_features", "num_targets")
 
 
 def config_names() -> List[str]:
@@ -71,13 +69,20 @@ def apply_overrides(config: Dict[str, Any], overrides: Iterable[str]) -> Dict[st
     return config
 
 
+def scoped_overrides(overrides: Iterable[str], encoder: str) -> List[str]:
+    """The overrides that apply to ``encoder``: ``key=value`` (every encoder) and
+    ``encoder:key=value`` (that one only, scope removed)."""
+    mine = []
+    for override in overrides:
+        scope, sep, rest = override.partition(":")
+        if sep and "=" not in scope:
+            if scope == encoder:
+                mine.append(rest)
+        else:
+            mine.append(override)
+    return mine
+
+
 def build_model(config: Dict[str, Any], n_features: int, num_targets: int) -> FLAFinancialModel:
-    """``FLAFinancialModel(n_features, num_targets, **config['model'])``, keys checked."""
-    model_args = config["model"]
-    known = set(inspect.signature(FLAFinancialModel).parameters) - set(DATA_ARGUMENTS)
-    unknown = sorted(set(model_args) - known)
-    if unknown:
-        raise ValueError(
-            f"config['model'] has unknown keys {unknown}; known: {', '.join(sorted(known))}"
-        )
-    return FLAFinancialModel(n_features, num_targets, **model_args)
+    """The model of ``config['model']`` for data of ``n_features`` and ``num_targets``."""
+    return FLAFinancialModel.from_config(config["model"], n_features, num_targets)
