@@ -1,15 +1,14 @@
 """``chunk_rwkv7``: RWKV7's state update computed chunk by chunk (training, prefill)."""
 
-import functools
 from typing import Optional, Tuple
 
 import torch
 
-from myfla.ops.common.dplr import chunk_dplr_delta_rule
-from myfla.ops.generalized_delta_rule.inputs import run_dplr
-from myfla.ops.utils.inputs import chunk_size_option
+from myfla.ops.kernel_inputs import KernelInputs
+from myfla.ops.kernels.dplr import chunk_dplr_delta_rule
+from myfla.ops.options import chunk_size_option
 
-NAMES = ("r", "k", "v", "a", "b", "w")
+from .inputs import rwkv7_tensors
 
 
 def chunk_rwkv7(
@@ -42,8 +41,8 @@ def chunk_rwkv7(
     options of fla: accepted, and not needed here.
     """
     size = chunk_size_option(chunk_size, cp_context)
-    return run_dplr(
-        functools.partial(chunk_dplr_delta_rule, chunk_size=size),
-        NAMES,
-        r, k, v, a, b, w, scale, initial_state, output_final_state, cu_seqlens,
+    inputs = KernelInputs.from_fla(
+        rwkv7_tensors(r, w, k, v, a, b), out_dtype=r.dtype, scale=scale,
+        initial_state=initial_state, output_final_state=output_final_state, cu_seqlens=cu_seqlens,
     )  # fmt: skip
+    return inputs.run(chunk_dplr_delta_rule, chunk_size=size)

@@ -4,12 +4,12 @@ from typing import Optional, Tuple
 
 import torch
 
-from myfla.ops.common.dplr import recurrent_dplr_delta_rule
-from myfla.ops.generalized_delta_rule.fused_recurrent import check_reverse
-from myfla.ops.generalized_delta_rule.inputs import run_dplr
-from myfla.ops.utils.inputs import check_tensor
+from myfla._checks import check_float_tensor
+from myfla.ops.kernel_inputs import KernelInputs
+from myfla.ops.kernels.dplr import recurrent_dplr_delta_rule
+from myfla.ops.options import refuse_reverse
 
-from .chunk import NAMES
+from .inputs import rwkv7_tensors
 
 
 def fused_recurrent_rwkv7(
@@ -28,11 +28,11 @@ def fused_recurrent_rwkv7(
 
     Unlike fla's kernel, this one is differentiable (autograd through the steps).
     """
-    return run_dplr(
-        recurrent_dplr_delta_rule,
-        NAMES,
-        r, k, v, a, b, w, scale, initial_state, output_final_state, cu_seqlens,
+    inputs = KernelInputs.from_fla(
+        rwkv7_tensors(r, w, k, v, a, b), out_dtype=r.dtype, scale=scale,
+        initial_state=initial_state, output_final_state=output_final_state, cu_seqlens=cu_seqlens,
     )  # fmt: skip
+    return inputs.run(recurrent_dplr_delta_rule)
 
 
 def fused_mul_recurrent_rwkv7(
@@ -52,11 +52,10 @@ def fused_mul_recurrent_rwkv7(
 
     Other arguments as ``fused_recurrent_rwkv7`` (``scale`` defaults to 1 here).
     """
-    check_reverse(reverse)
-    check_tensor("kk", kk, r.shape, "[B, T, H, K] as r")
-    check_tensor("a", a, r.shape, "[B, T, H, K] as r")
-    return run_dplr(
-        recurrent_dplr_delta_rule,
-        NAMES,
-        r, k, v, -kk, kk * a, w, scale, initial_state, output_final_state, cu_seqlens,
+    refuse_reverse(reverse)
+    check_float_tensor("kk", kk, r.shape, "[B, T, H, K] as r")
+    check_float_tensor("a", a, r.shape, "[B, T, H, K] as r")
+    return fused_recurrent_rwkv7(
+        r, w, k, v, -kk, kk * a, scale=scale, initial_state=initial_state,
+        output_final_state=output_final_state, cu_seqlens=cu_seqlens,
     )  # fmt: skip
