@@ -13,11 +13,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from myfla.modules._common import check_tensor
+from myfla._checks import check_tensor
 
 
 def _check_indices(indices: Any) -> None:
-    check_tensor(indices, "indices")
+    check_tensor("indices", indices)
     if indices.dim() != 1 or indices.dtype.is_floating_point or indices.dtype == torch.bool:
         raise ValueError(
             f"indices must be a 1-D integer tensor, got {indices.dtype} {tuple(indices.shape)}"
@@ -25,7 +25,7 @@ def _check_indices(indices: Any) -> None:
 
 
 def _check_mask(attention_mask: Any) -> None:
-    check_tensor(attention_mask, "attention_mask")
+    check_tensor("attention_mask", attention_mask)
     if attention_mask.dim() != 2:
         raise ValueError(
             "attention_mask must be a [batch_size, seq_len] 0/1 padding mask, "
@@ -35,7 +35,7 @@ def _check_mask(attention_mask: Any) -> None:
 
 def index_first_axis(x: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
     """Rows ``x[indices]`` of ``x [N, ...]`` -> ``[len(indices), ...]``; differentiable in ``x``."""
-    check_tensor(x, "x")
+    check_tensor("x", x)
     _check_indices(indices)
     return x.index_select(0, indices)
 
@@ -47,7 +47,7 @@ def index_put_first_axis(
 
     Differentiable in ``x``; ``indices`` must not repeat.
     """
-    check_tensor(x, "x")
+    check_tensor("x", x)
     _check_indices(indices)
     if indices.shape[0] != x.shape[0]:
         raise ValueError(
@@ -103,7 +103,7 @@ def unpad_hidden_states(
     """
     if cu_seqlens is not None or attention_mask is None:
         return hidden_states, None, cu_seqlens
-    check_tensor(hidden_states, "hidden_states", min_dim=2)
+    check_tensor("hidden_states", hidden_states, min_dim=2)
     if tuple(hidden_states.shape[:2]) != (attention_mask.shape[0], q_len):
         raise ValueError(
             f"hidden_states must be [B, q_len, ...] = [{attention_mask.shape[0]}, {q_len}, ...], "
@@ -137,7 +137,7 @@ def repad_hidden_states(
     """
     if indices is None:
         return hidden_states
-    check_tensor(hidden_states, "hidden_states", min_dim=2)
+    check_tensor("hidden_states", hidden_states, min_dim=2)
     if hidden_states.shape[0] != 1:
         raise ValueError(
             f"hidden_states must be packed [1, total, ...], got {tuple(hidden_states.shape)}"
