@@ -4,11 +4,9 @@ from typing import Optional, Tuple
 
 import torch
 
-from myfla.ops.kernel_inputs import KernelInputs
+from myfla.ops.kernel_inputs import KernelInputs, check_qkv
 from myfla.ops.kernels import dplr
 from myfla.ops.options import chunk_size_option, pop_options
-
-from .inputs import dplr_tensors
 
 
 def chunk_dplr_delta_rule(
@@ -44,8 +42,9 @@ def chunk_dplr_delta_rule(
     """
     pop_options(kwargs, False, ())
     size = chunk_size_option(chunk_size, cp_context)
+    check_qkv(q, k, v, a=a, b=b, gk=gk)
     inputs = KernelInputs.from_fla(
-        dplr_tensors(q, k, v, a, b, gk), out_dtype=q.dtype, scale=scale,
+        dict(q=q, k=k, v=v, a=a, b=b, gk=gk), out_dtype=q.dtype, scale=scale,
         initial_state=initial_state, output_final_state=output_final_state, cu_seqlens=cu_seqlens,
     )  # fmt: skip
     return inputs.run(dplr.chunk_dplr_delta_rule, chunk_size=size)

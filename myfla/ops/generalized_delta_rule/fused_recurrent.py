@@ -4,11 +4,9 @@ from typing import Optional, Tuple
 
 import torch
 
-from myfla.ops.kernel_inputs import KernelInputs
+from myfla.ops.kernel_inputs import KernelInputs, check_qkv
 from myfla.ops.kernels.dplr import recurrent_dplr_delta_rule
 from myfla.ops.options import refuse_reverse
-
-from .inputs import dplr_tensors
 
 
 def fused_recurrent_dplr_delta_rule(
@@ -29,8 +27,9 @@ def fused_recurrent_dplr_delta_rule(
     Unlike fla's kernel, this one is differentiable (autograd through the steps).
     """
     refuse_reverse(reverse)
+    check_qkv(q, k, v, a=a, b=b, gk=gk)
     inputs = KernelInputs.from_fla(
-        dplr_tensors(q, k, v, a, b, gk), out_dtype=q.dtype, scale=scale,
+        dict(q=q, k=k, v=v, a=a, b=b, gk=gk), out_dtype=q.dtype, scale=scale,
         initial_state=initial_state, output_final_state=output_final_state, cu_seqlens=cu_seqlens,
     )  # fmt: skip
     return inputs.run(recurrent_dplr_delta_rule)

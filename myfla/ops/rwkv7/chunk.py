@@ -4,11 +4,9 @@ from typing import Optional, Tuple
 
 import torch
 
-from myfla.ops.kernel_inputs import KernelInputs
+from myfla.ops.kernel_inputs import KernelInputs, check_qkv
 from myfla.ops.kernels.dplr import chunk_dplr_delta_rule
 from myfla.ops.options import chunk_size_option
-
-from .inputs import rwkv7_tensors
 
 
 def chunk_rwkv7(
@@ -41,8 +39,9 @@ def chunk_rwkv7(
     options of fla: accepted, and not needed here.
     """
     size = chunk_size_option(chunk_size, cp_context)
-    inputs = KernelInputs.from_fla(
-        rwkv7_tensors(r, w, k, v, a, b), out_dtype=r.dtype, scale=scale,
+    check_qkv(r, k, v, ("r", "k", "v"), a=a, b=b, w=w)
+    inputs = KernelInputs.from_fla(  # the DPLR kernel, q = r and gk = w
+        dict(q=r, k=k, v=v, a=a, b=b, gk=w), out_dtype=r.dtype, scale=scale,
         initial_state=initial_state, output_final_state=output_final_state, cu_seqlens=cu_seqlens,
     )  # fmt: skip
     return inputs.run(chunk_dplr_delta_rule, chunk_size=size)

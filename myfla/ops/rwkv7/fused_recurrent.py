@@ -5,11 +5,9 @@ from typing import Optional, Tuple
 import torch
 
 from myfla._checks import check_float_tensor
-from myfla.ops.kernel_inputs import KernelInputs
+from myfla.ops.kernel_inputs import KernelInputs, check_qkv
 from myfla.ops.kernels.dplr import recurrent_dplr_delta_rule
 from myfla.ops.options import refuse_reverse
-
-from .inputs import rwkv7_tensors
 
 
 def fused_recurrent_rwkv7(
@@ -28,8 +26,9 @@ def fused_recurrent_rwkv7(
 
     Unlike fla's kernel, this one is differentiable (autograd through the steps).
     """
-    inputs = KernelInputs.from_fla(
-        rwkv7_tensors(r, w, k, v, a, b), out_dtype=r.dtype, scale=scale,
+    check_qkv(r, k, v, ("r", "k", "v"), a=a, b=b, w=w)
+    inputs = KernelInputs.from_fla(  # the DPLR kernel, q = r and gk = w
+        dict(q=r, k=k, v=v, a=a, b=b, gk=w), out_dtype=r.dtype, scale=scale,
         initial_state=initial_state, output_final_state=output_final_state, cu_seqlens=cu_seqlens,
     )  # fmt: skip
     return inputs.run(recurrent_dplr_delta_rule)
