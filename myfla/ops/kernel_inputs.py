@@ -56,8 +56,9 @@ class KernelInputs:
         """Check the shared arguments and build the kernels' form of ``tensors``.
 
         ``tensors``: the family's checked tensors in fla's layout, ``q, k: [B, T, H, K]`` and
-        ``v: [B, T, H, V]`` among them, cast to the compute dtype of ``q``. ``scale``: default
-        ``K ** -0.5``. ``out_dtype``: the dtype of the output ``o`` (the caller's ``q``).
+        ``v: [B, T, H, V]`` among them; the kernel gets them in the compute dtype of ``q``.
+        ``scale``: default ``K ** -0.5``. ``out_dtype``: the dtype of the output ``o`` (that of
+        the caller's ``q``).
         """
         q, k, v = tensors["q"], tensors["k"], tensors["v"]
         batch, seq_len = q.shape[:2]
