@@ -1,4 +1,4 @@
-"""L2 normalisation over the last dimension, fla's formula (``fla.modules.l2norm.l2norm``).
+"""L2 normalisation over the last dimension, fla's formula (``fla.modules.norm.l2norm``).
 
 It lives with the kernels because the gated delta rule applies it to ``q`` and ``k`` inside the
 op (``use_qk_l2norm_in_kernel``); ``myfla.modules`` re-exports it beside the ``L2Norm`` module.
