@@ -270,6 +270,6 @@ class RWKV7Attention(nn.Module):
         if self.fuse_norm:
             o = self.g_norm(o)
         else:
-            o = self.g_norm(o.reshape(batch_size * seq_len, -1)).view(batch_size, seq_len, -1)
+            o = self.g_norm(o.reshape(batch_size * seq_len, self.value_dim)).view(o.shape)
         o = gate_output_correction(o, r, k, self.r_k, v, g)
         return self.o_proj(o), None, past_key_values, v_first

@@ -105,12 +105,12 @@ class KernelInputs:
         """``kernel(**tensors, scale=, initial_state=, **options)`` in fla's form.
 
         Returns ``o: [B, T, H, V]`` in ``out_dtype`` and the final state in fla's layout (compute
-        dtype), or ``None`` unless ``output_final_state``. Inputs with no time step never reach
-        the kernel: the output is empty and the final state is the initial one.
+        dtype), or ``None`` unless ``output_final_state``. Inputs with no sequence or no time step
+        never reach the kernel: the output is empty and the final state is the initial one.
         """
         v = self.tensors["v"]
-        if v.shape[2] == 0:
-            o, final_state = v.new_zeros(v.shape), self.initial_state
+        if v.shape[0] == 0 or v.shape[2] == 0:
+            o, final_state = v * 0, self.initial_state  # empty: autograd still reaches v
         else:
             o, final_state = kernel(
                 **self.tensors, scale=self.scale, initial_state=self.initial_state, **options
