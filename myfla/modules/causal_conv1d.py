@@ -429,7 +429,7 @@ class ShortConvolution(nn.Conv1d):
                 raise ValueError(
                     f"mask must be [B, T] = [{batch}, {seq_len}], got {list(mask.shape)}"
                 )
-            x3 = x3 * mask.unsqueeze(-1).to(x3.dtype)
+            x3 = x3.masked_fill(mask.unsqueeze(-1) == 0, 0.0)  # selection: NaN * 0 is NaN
         one_token_each = seq_len == 1 if offsets is None else offsets == list(range(num_seqs + 1))
         if not torch.is_grad_enabled() and one_token_each:
             y, cache = self.step(x3, residual, cache, output_final_state, cu_seqlens)
