@@ -7,6 +7,13 @@ import torch
 import torch.nn.functional as F
 
 
+def host_reads_are_free(x: torch.Tensor) -> bool:
+    """Whether a kernel may read values of ``x`` on the host to choose its path: on the CPU
+    outside ``torch.compile`` tracing (elsewhere a read would sync the device or break the
+    graph, and kernels take the path that suits every input)."""
+    return x.device.type == "cpu" and not torch.compiler.is_compiling()
+
+
 def fit_chunk_size(chunk_size: int, seq_len: int) -> int:
     """The chunk size to use: ``chunk_size``, or the power of 2 covering ``seq_len`` when that is
     smaller, so that short inputs are not padded to a full chunk (same result up to rounding)."""
