@@ -316,8 +316,8 @@ def seeds_needed(
     floor = noise.mde(math.inf, n_dates, level, power)
     if floor > target:
         return None, (
-            f"not reachable by more seeds alone: the date noise alone gives an MDE of "
-            f"{floor:.4g} at {count(n_dates, 'date')}"
+            f"not reachable by more seeds alone (the date noise alone gives an MDE of "
+            f"{floor:.4g} at {count(n_dates, 'date')})"
         )
     found = smallest(2, MAX_SEEDS, lambda s: noise.mde(s, n_dates, level, power) <= target)
     if found is None:
@@ -337,8 +337,8 @@ def dates_needed(
     floor = noise.mde(n_seeds, math.inf, level, power)
     if floor > target:
         return None, (
-            f"not reachable by more dates alone: the seed noise alone gives an MDE of "
-            f"{floor:.4g} at {count(n_seeds, 'seed')}"
+            f"not reachable by more dates alone (the seed noise alone gives an MDE of "
+            f"{floor:.4g} at {count(n_seeds, 'seed')})"
         )
     found = smallest(3, MAX_DATES, lambda d: noise.mde(n_seeds, d, level, power) <= target)
     if found is None:
@@ -450,8 +450,8 @@ class GainEstimate:
             return f"interval {bounds} against the target {self.target:+.4g}{self.caveat}"
         return (
             f"interval {bounds} straddles the target {self.target:+.4g}; MDE {self.mde:.4g} at "
-            f"{count(self.n_seeds, 'seed')} x {count(self.n_dates, 'date')}; an MDE at the "
-            f"target takes {self.needs['seeds_note']}; or {self.needs['dates_note']}"
+            f"{count(self.n_seeds, 'seed')} x {count(self.n_dates, 'date')}; for an MDE at the "
+            f"target: {self.needs['seeds_note']}; {self.needs['dates_note']}"
         )
 
     def to_dict(self) -> Dict[str, Any]:
