@@ -96,7 +96,7 @@ def cosines_for(length: float, curvature: float = 0.0, tolerance: float = BIAS_T
     if math.isinf(length):
         return math.inf
     length = int(length)
-    cosines = int(0.4 * length ** (2 / 3))
+    cosines = int(0.4 * length ** (2 / 3) + 1e-9)  # 1e-9: 1000 dates give 40, not 39
     if curvature > 0:
         room = 12 * tolerance / (curvature * (math.pi / length) ** 2)  # (B + 1)(2 B + 1) <= room
         cosines = min(cosines, int((-3 + math.sqrt(1 + 8 * room)) / 4))
@@ -511,9 +511,9 @@ def estimate_gains(
     **options: Any,
 ) -> Dict[str, GainEstimate]:
     """``estimate_gain`` per target of ``encoder`` and ``baseline`` (target name -> ``(S, D)``
-    daily ICs) and for ``"mean"``, the daily IC averaged over the targets with a finite IC
-    (as ``Predictions.daily_ic``), all judged against ``target``; ``options`` go to
-    ``estimate_gain``."""
+    daily ICs) and for ``"mean"``, the daily IC averaged over the targets, all judged against
+    ``target``; ``options`` go to ``estimate_gain``. The mean of seed ``s``, date ``t`` is over
+    the targets with a finite IC for both encoder and baseline there, the same for both."""
     names: List[str] = list(encoder)
     if set(names) != set(baseline) or not names or "mean" in names:
         raise ValueError(
@@ -522,18 +522,19 @@ def estimate_gains(
         )
     out = {name: estimate_gain(encoder[name], baseline[name], target, **options) for name in names}
     out["mean"] = estimate_gain(
-        mean_over_targets([encoder[n] for n in names]),
-        mean_over_targets([baseline[n] for n in names]),
+        *paired_mean([encoder[n] for n in names], [baseline[n] for n in names]),
         target,
         **options,
     )
     return out
 
 
-def mean_over_targets(series: Sequence[Any]) -> "np.ndarray":
-    """The element-wise mean of equally shaped arrays over their finite entries (NaN if none)."""
-    stack = np.stack([np.asarray(s, dtype=float) for s in series])
-    finite = np.isfinite(stack)
-    count = finite.sum(axis=0)
-    total = np.where(finite, stack, 0.0).sum(axis=0)
-    return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+def paired_mean(encoder: Sequence[Any], baseline: Sequence[Any]) -> Tuple["np.ndarray", ...]:
+    """The element-wise means over targets of ``encoder`` and ``baseline`` (equally shaped
+    arrays, one a target), each over the targets finite in both (NaN if none)."""
+    encoder = np.stack([np.asarray(s, dtype=float) for s in encoder])
+    baseline = np.stack([np.asarray(s, dtype=float) for s in baseline])
+    both = np.isfinite(encoder) & np.isfinite(baseline)
+    count = np.maximum(both.sum(axis=0), 1)
+    means = [np.where(both, side, 0.0).sum(axis=0) / count for side in (encoder, baseline)]
+    return tuple(np.where(both.any(axis=0), mean, np.nan) for mean in means)

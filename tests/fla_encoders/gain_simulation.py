@@ -31,6 +31,7 @@ REGIMES: Dict[str, Tuple[float, float, float]] = {
     "seed": (0.8, 0.1, 0.1),  # seed noise dominates
     "date": (0.1, 0.8, 0.1),  # date noise dominates
     "interaction": (0.1, 0.1, 0.8),  # the seed-by-date interaction dominates
+    "no_seed": (0.0, 0.8, 0.2),  # no seed effect: what one seed can cover
 }
 # the spectral curvature q of each process: 2 phi / (1 - phi)^2 for the AR(1), 35 / 6 for the
 # moving sum of 6 (sum j^2 (6 - |j|) / 36), their sum for the two together
@@ -123,15 +124,28 @@ def power(
 CELLS: List[Tuple[int, int]] = [(3, 40), (3, 250), (10, 40), (10, 250)]
 
 
+POWER_CELLS: List[Tuple[str, int, int]] = [
+    ("seed", 3, 40), ("seed", 3, 250), ("seed", 10, 40), ("seed", 10, 250),
+    ("date", 3, 250), ("date", 10, 250),
+]  # fmt: skip
+
+
 def main() -> None:
     reps = 2000
     print(f"coverage of 0 by the 95% interval under the null, {reps} repetitions each")
     for kind in ("ar", "ma", "both"):
-        for regime in REGIMES:
-            for n_seeds, n_dates in CELLS:
-                share, se = coverage(kind, regime, n_seeds, n_dates, reps)
+        cells = [(regime, s, d) for regime in ("seed", "date", "interaction") for s, d in CELLS]
+        for regime, n_seeds, n_dates in cells + [("no_seed", 1, 250), ("seed", 1, 250)]:
+            share, se = coverage(kind, regime, n_seeds, n_dates, reps)
+            cell = f"{kind:5s} {regime:12s} S={n_seeds:2d} D={n_dates:3d}"
+            print(f"{cell}  {share:.3f} ± {se:.3f}")
+    print("power: predicted by power_of at the true noise, measured over 1000 repetitions")
+    for kind in ("ar", "ma"):
+        for regime, n_seeds, n_dates in POWER_CELLS:
+            for target in (0.5, 0.8):
+                predicted, measured, se = power(kind, regime, n_seeds, n_dates, 1000, target)
                 cell = f"{kind:5s} {regime:12s} S={n_seeds:2d} D={n_dates:3d}"
-                print(f"{cell}  {share:.3f} ± {se:.3f}")
+                print(f"{cell}  {predicted:.2f}  {measured:.3f} ± {se:.3f}")
 
 
 if __name__ == "__main__":
