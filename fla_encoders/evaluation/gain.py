@@ -17,11 +17,12 @@ and dates; its estimate, the mean of ``d``, has variance
     seed / S + date / D + interaction / (S D).
 
 Three statistics estimate it, each from its own contrasts of ``d`` (independent for Gaussian
-noise): the variance of the seed means over ``S`` (``S - 1`` df; it holds ``seed / S +
-interaction / (S D)``); the long-run variance of the seed-averaged daily gain over ``D``
-(``date / D + interaction / (S D)``); and the long-run variance of the double-centred residuals
-(``interaction``). Their sum minus the interaction, counted once, is the variance; the t
-critical value has the Satterthwaite degrees of freedom of that combination.
+noise): the variance of the seed means over ``S`` (``S - 1`` df), which holds ``seed / S +
+interaction / (S D)``; the long-run variance of the seed-averaged daily gain over ``D``, which
+holds ``date / D + interaction / (S D)``; the long-run variance of the double-centred residuals
+over ``S D``, ``interaction / (S D)``. The first two minus the third count the interaction once
+(no component below 0); the t critical value has the Satterthwaite degrees of freedom of that
+combination, rounded down.
 
 Long-run variances are equal-weighted cosine (EWC) estimates: the mean square of the first
 ``B`` coefficients of the series' orthonormal type-II DCT (scipy.fft), which for a stationary
@@ -117,8 +118,10 @@ def long_run_variance(y: Sequence[float], cosines: Optional[int] = None) -> Long
     """The EWC long-run variance of the series ``y: (T,)`` (NaN entries dropped), with
     ``cosines`` cosines (default ``cosines_for(T, spectral_curvature(y))``)."""
     y = np.asarray(y, dtype=float)
+    if y.ndim != 1:
+        raise ValueError(f"y: expected a series (T,), got shape {y.shape}")
     y = y[np.isfinite(y)]
-    if y.ndim != 1 or y.size < 3:
+    if y.size < 3:
         raise ValueError(f"y: expected a series of at least 3 finite values, got {y.size}")
     if cosines is None:
         cosines = int(cosines_for(y.size, spectral_curvature(y)))
