@@ -316,16 +316,8 @@ def seeds_needed(
         return None, "no positive target"
     if not noise.seed_estimated:
         return None, "seed noise not estimated (one seed): run at least 2 seeds"
-    floor = noise.mde(math.inf, n_dates, level, power)
-    if floor > target:
-        return None, (
-            f"not reachable by more seeds alone (the date noise alone gives an MDE of "
-            f"{floor:.4g} at {count(n_dates, 'date')})"
-        )
-    found = smallest(2, MAX_SEEDS, lambda s: noise.mde(s, n_dates, level, power) <= target)
-    if found is None:
-        return None, f"more than {MAX_SEEDS} seeds at {count(n_dates, 'date')}"
-    return found, f"{count(found, 'seed')} at {count(n_dates, 'date')}"
+    mde_at = lambda seeds: noise.mde(seeds, n_dates, level, power)  # noqa: E731
+    return fewest("seed", 2, MAX_SEEDS, mde_at, target, count(n_dates, "date"))
 
 
 def dates_needed(
@@ -337,16 +329,33 @@ def dates_needed(
     if not target > 0:
         return None, "no positive target"
     caveat = "" if noise.seed_estimated else " (a lower bound: seed noise not estimated)"
-    floor = noise.mde(n_seeds, math.inf, level, power)
+    mde_at = lambda dates: noise.mde(n_seeds, dates, level, power)  # noqa: E731
+    return fewest("date", 3, MAX_DATES, mde_at, target, count(n_seeds, "seed"), caveat)
+
+
+def fewest(
+    unit: str,
+    least: int,
+    most: int,
+    mde_at: Callable[[float], float],
+    target: float,
+    at: str,
+    caveat: str = "",
+) -> Tuple[Optional[int], str]:
+    """The fewest ``unit`` (``"seed"`` or ``"date"``) from ``least`` to ``most`` whose MDE
+    ``mde_at(n)`` (decreasing in ``n``) is at most ``target``, the rest of the design being
+    ``at``; None with the reason when there is none."""
+    floor = mde_at(math.inf)
     if floor > target:
+        other = "date" if unit == "seed" else "seed"
         return None, (
-            f"not reachable by more dates alone (the seed noise alone gives an MDE of "
-            f"{floor:.4g} at {count(n_seeds, 'seed')})"
+            f"not reachable by more {unit}s alone (the {other} noise alone gives an MDE of "
+            f"{floor:.4g} at {at})"
         )
-    found = smallest(3, MAX_DATES, lambda d: noise.mde(n_seeds, d, level, power) <= target)
+    found = smallest(least, most, lambda n: mde_at(n) <= target)
     if found is None:
-        return None, f"more than {MAX_DATES} dates at {count(n_seeds, 'seed')}{caveat}"
-    return found, f"{count(found, 'date')} at {count(n_seeds, 'seed')}{caveat}"
+        return None, f"more than {most} {unit}s at {at}{caveat}"
+    return found, f"{count(found, unit)} at {at}{caveat}"
 
 
 # --- the estimate ----------------------------------------------------------------------------
