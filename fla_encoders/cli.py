@@ -105,11 +105,16 @@ def evaluate_command(args: argparse.Namespace) -> int:
 
 
 def compare_command(args: argparse.Namespace) -> int:
+    from fla_encoders.evaluation.optional import require_stats
     from fla_encoders.experiments import load_config
     from fla_encoders.experiments.compare import compare
     from fla_encoders.experiments.report import table, write_report
     from fla_encoders.experiments.runner import make_runner
 
+    try:
+        require_stats()  # before any training: the decisions need them
+    except ImportError as exc:
+        raise SystemExit(f"compare: {exc}") from exc
     overrides = data_overrides(args.data) + args.set
     base = load_config(args.config)
     encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
@@ -125,6 +130,14 @@ def compare_command(args: argparse.Namespace) -> int:
     ]
     written = write_report(summary, settings, Path(args.out))
     print(table(summary))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def report_command(args: argparse.Namespace) -> int:
+    from fla_encoders.experiments.report import regenerate
+
+    written = regenerate(Path(args.results), Path(args.out))
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -170,9 +183,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     comparing.add_argument("--config", default="baseline_gru", help="base configuration")
     comparing.add_argument("--out", default="runs/compare", help="output folder")
+    reporting = commands.add_parser(
+        "report", help="remake a comparison's report and plots from its results.json"
+    )
+    reporting.add_argument("results", help="a results.json written by compare")
+    reporting.add_argument("--out", required=True, help="the report's path (.md); plots beside it")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s: %(message)s")
     if args.command == "list":
         return list_encoders(args.check)
-    handlers = {"train": train_command, "evaluate": evaluate_command, "compare": compare_command}
+    handlers = {
+        "train": train_command,
+        "evaluate": evaluate_command,
+        "compare": compare_command,
+        "report": report_command,
+    }
     return handlers[args.command](args)

@@ -14,13 +14,15 @@ from fla_encoders.registry import FLAEncoderStrategy
 
 @dataclass
 class Predictions:
-    """``pred``, ``label``: ``(M, K)``; ``date``: ``(M,)`` panel date indices;
+    """``pred``, ``label``: ``(M, K)``; ``date``, ``asset``: ``(M,)`` panel date and asset
+    indices;
     ``info``: per scalar monitoring value (e.g. ``gate_value``), one number per batch, with
     ``batch_dates`` the first date of each batch."""
 
     pred: torch.Tensor
     label: torch.Tensor
     date: torch.Tensor
+    asset: torch.Tensor
     target_names: List[str]
     batch_dates: List[int] = field(default_factory=list)
     info: Dict[str, List[float]] = field(default_factory=dict)
@@ -68,7 +70,7 @@ def predict(model: nn.Module, dataset: BatchTimeSeriesDataset) -> Predictions:
     on, over every batch of ``dataset``, in date order."""
     was_training = model.training
     model.eval()
-    preds, labels, dates, batch_dates, info = [], [], [], [], {}
+    preds, labels, dates, assets, batch_dates, info = [], [], [], [], [], {}
     with monitoring(model):
         for index in range(len(dataset)):
             batch = dataset[index]
@@ -76,6 +78,7 @@ def predict(model: nn.Module, dataset: BatchTimeSeriesDataset) -> Predictions:
             preds.append(pred.float())
             labels.append(batch["label"])
             dates.append(batch["date"])
+            assets.append(batch["asset"])
             batch_dates.append(int(batch["date"][0]))
             for key, value in extra.items():
                 if isinstance(value, (int, float)) or (torch.is_tensor(value) and value.dim() == 0):
@@ -85,6 +88,7 @@ def predict(model: nn.Module, dataset: BatchTimeSeriesDataset) -> Predictions:
         pred=torch.cat(preds),
         label=torch.cat(labels),
         date=torch.cat(dates),
+        asset=torch.cat(assets),
         target_names=list(dataset.prepared.panel.target_names),
         batch_dates=batch_dates,
         info=info,

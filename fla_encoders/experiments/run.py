@@ -14,13 +14,15 @@ import torch
 
 from fla_encoders.data.config import DataConfig, build_datasets
 from fla_encoders.data.dataset import BatchTimeSeriesDataset
-from fla_encoders.evaluation.predict import predict
+from fla_encoders.data.panel import Panel
+from fla_encoders.evaluation.predict import Predictions, predict
 from fla_encoders.experiments.config import build_model
 from fla_encoders.training.checkpoint import load_if_present, save_atomic
 from fla_encoders.training.config import TrainConfig
 from fla_encoders.training.loop import fit
 
 Datasets = Dict[str, BatchTimeSeriesDataset]
+PREDICTIONS = "test_predictions.pt"
 
 
 def datasets_for(config: Dict[str, Any]) -> Datasets:
@@ -79,6 +81,8 @@ def run_experiment(
     }
     evaluated = evaluate_model(model, datasets["test"])
     result.update(test=evaluated["metrics"], daily=evaluated["daily"], info=evaluated["info"])
+    panel = datasets["test"].prepared.panel
+    save_atomic(prediction_record(evaluated["predictions"], panel), out_dir / PREDICTIONS)
     save_atomic(
         {"config": config, "sizes": sizes, "model": model.state_dict(), "result": result},
         out_dir / "model.pt",
@@ -93,6 +97,7 @@ def evaluate_model(model: torch.nn.Module, dataset: BatchTimeSeriesDataset) -> D
     daily = predictions.daily_ic()
     dates = dataset.prepared.panel.dates
     return {
+        "predictions": predictions,
         "metrics": predictions.metrics(),
         "daily": {
             "date": [dates[int(d)] for d in daily["date"]],
@@ -107,6 +112,21 @@ def evaluate_model(model: torch.nn.Module, dataset: BatchTimeSeriesDataset) -> D
             key: {"date": [dates[d] for d in predictions.batch_dates], "value": values}
             for key, values in predictions.info.items()
         },
+    }
+
+
+def prediction_record(predictions: Predictions, panel: Panel) -> Dict[str, Any]:
+    """The test predictions as saved beside a run: tensors and lists only (``weights_only``);
+    ``date`` and ``asset`` index the panel's ``dates`` and ``assets``, saved alongside."""
+    return {
+        "pred": predictions.pred,
+        "label": predictions.label,
+        "date": predictions.date,
+        "asset": predictions.asset,
+        "target_names": list(predictions.target_names),
+        "target_horizons": list(panel.target_horizons),
+        "dates": [str(d) for d in panel.dates],
+        "assets": [str(a) for a in panel.assets],
     }
 
 
