@@ -16,11 +16,13 @@ from fla_encoders.data.config import DataConfig, build_datasets
 from fla_encoders.data.dataset import BatchTimeSeriesDataset
 from fla_encoders.evaluation.predict import predict
 from fla_encoders.experiments.config import build_model
-from fla_encoders.training.checkpoint import load_if_present, save_atomic
+from fla_encoders.training.checkpoint import load_if_present, require_keys, save_atomic
 from fla_encoders.training.config import TrainConfig
 from fla_encoders.training.loop import fit
+from fla_encoders.training.preflight import check_trainable
 
 Datasets = Dict[str, BatchTimeSeriesDataset]
+MODEL_KEYS = ["config", "sizes", "model", "result"]
 
 
 def datasets_for(config: Dict[str, Any]) -> Datasets:
@@ -35,7 +37,10 @@ def run_experiment(
     ``out_dir/checkpoint.pt`` while training and
     ``out_dir/model.pt`` (configuration, weights, result) at the end; returns the result:
     ``encoder``, ``seed``, ``best_epoch``, ``best_valid_ic``, ``history``, ``test`` (metrics),
-    ``daily`` (test dates and daily IC) and ``info`` (monitoring values per test date)."""
+    ``daily`` (test dates and daily IC) and ``info`` (monitoring values per test date).
+
+    What cannot train is refused (``TrainingError``) before the folder is claimed; a file of
+    the folder that cannot be loaded safely is a ``CheckpointError`` naming it."""
     out_dir = Path(out_dir)
     claimed = out_dir / "config.json"
     if claimed.exists() and json.loads(claimed.read_text()) != config:
@@ -45,11 +50,12 @@ def run_experiment(
         )
     finished = load_if_present(out_dir / "model.pt")
     if finished is not None:
-        return finished["result"]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    claimed.write_text(json.dumps(config, indent=2) + "\n")
+        return require_keys(finished, MODEL_KEYS, out_dir / "model.pt", "a finished run")["result"]
     datasets = datasets or datasets_for(config)
     train_config = TrainConfig.from_dict(config.get("training", {}))
+    check_trainable(datasets["train"], datasets["valid"], train_config)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    claimed.write_text(json.dumps(config, indent=2) + "\n")
     started = time.time()
     torch.manual_seed(train_config.seed)
     prepared = datasets["train"].prepared
@@ -96,10 +102,12 @@ def evaluate_model(model: torch.nn.Module, dataset: BatchTimeSeriesDataset) -> D
 
 
 def load_trained(path: Union[str, Path]):
-    """``(config, model)`` from a ``model.pt`` written by ``run_experiment``."""
+    """``(config, model)`` from a ``model.pt`` written by ``run_experiment``, loaded safely (a
+    ``CheckpointError`` naming the file otherwise)."""
     saved = load_if_present(path)
     if saved is None:
         raise FileNotFoundError(f"model: no file at {path}")
+    require_keys(saved, MODEL_KEYS, path, "a model.pt written by train")
     model = build_model(saved["config"], **saved["sizes"])
     model.load_state_dict(saved["model"])
     return saved["config"], model
