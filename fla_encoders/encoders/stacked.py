@@ -37,9 +37,11 @@ class Mixer:
         default=lambda hidden_size, num_layers, options: {}
     )
 
-    def factory(self, name: str, hidden_size: int, num_layers: int, **kwargs) -> MixerFactory:
+    def factory(
+        self, name: str, hidden_size: int, num_layers: int, kwargs: Dict[str, Any]
+    ) -> MixerFactory:
         """Layers of ``hidden_size`` with the defaults, then ``kwargs`` (refused by name when the
-        layer has no such argument)."""
+        layer has no such argument, or when the encoder sets it)."""
         accepted = set(inspect.signature(self.layer).parameters) - {"kwargs", "self"}
         owned = {"hidden_size", "layer_idx", "num_hidden_layers"}
         for key in sorted(kwargs):
@@ -159,7 +161,7 @@ class StackedEncoder(BuiltinEncoder):
     ):
         super().__init__(n_features)
         factories = {
-            name: MIXERS[name].factory(name, hidden_size, num_layers, **kwargs)
+            name: MIXERS[name].factory(name, hidden_size, num_layers, kwargs)
             for name, kwargs in branches.items()
         }
         self.branches = nn.ModuleDict(
