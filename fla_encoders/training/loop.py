@@ -18,7 +18,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
 import torch
 from torch import nn
@@ -116,12 +116,14 @@ def fit(
     valid_set: BatchTimeSeriesDataset,
     config: TrainConfig,
     checkpoint: Optional[Union[str, Path]] = None,
+    on_epoch: Optional[Callable[[Dict[str, float]], None]] = None,
 ) -> FitResult:
     """Train ``model`` in place; on return it holds the weights of its best validation epoch.
 
     With ``checkpoint`` (a file path), the state is saved there atomically every
     ``config.checkpoint_every`` steps and after each epoch (the state before it kept beside
     it, ``previous_path(checkpoint)``), and a run finding it resumes.
+    ``on_epoch(record)`` is called after each epoch with its history record.
     """
     check_trainable(train_set, valid_set, config)
     checkpoint = None if checkpoint is None else Path(checkpoint)
@@ -198,6 +200,8 @@ def fit(
         state.update(epoch=epoch + 1, step=0, losses=[])
         state["done"] = state["bad_epochs"] >= config.patience
         save()
+        if on_epoch is not None:
+            on_epoch(record)
     if state["best_model"] is None:
         raise TrainingError(
             f"no epoch of {len(state['history'])} gave a finite validation IC: the model's "
