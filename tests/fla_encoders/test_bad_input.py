@@ -7,9 +7,10 @@ import torch
 
 from fla_encoders.nn.checks import check_input
 from fla_encoders.nn.pooling import POOLINGS
-from tests.fla_encoders.builtin import N_FEATURES, SMALL, small
+from tests.fla_encoders.builtin import N_FEATURES, REFERENCES, SMALL, small
 
 NAMES = sorted(SMALL)
+EVERY = sorted({**SMALL, **REFERENCES})
 B, T, PAD = 3, 6, 2
 
 
@@ -58,7 +59,7 @@ MASKS = {
 
 
 @pytest.mark.parametrize("kind", sorted(MASKS))
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EVERY)
 def test_a_mask_that_is_not_0_1_left_padding_is_refused(name, kind):
     mask, reason = MASKS[kind]
     with pytest.raises(ValueError, match=f"attention_mask.*{reason}"):
@@ -71,7 +72,7 @@ def test_a_left_padding_mask_of_any_dtype_is_accepted(dtype):
 
 
 @pytest.mark.parametrize("value", [float("nan"), float("inf")])
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EVERY)
 def test_nan_or_inf_at_a_token_is_refused_naming_x(name, value):
     x, mask = left_padded(inputs(), PAD, 0.0)
     x[2, PAD + 1, 0] = value
@@ -83,7 +84,7 @@ def test_nan_or_inf_at_a_token_is_refused_naming_x(name, value):
 
 
 @pytest.mark.parametrize("masked", [False, True])
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EVERY)
 def test_an_empty_batch_gives_an_empty_encoding(name, masked):
     encoder = small(name)
     x = inputs(b=0)
@@ -92,7 +93,7 @@ def test_an_empty_batch_gives_an_empty_encoding(name, masked):
     assert encoded.shape == (0, encoder.output_dim) and info["encoder"] == name
 
 
-@pytest.mark.parametrize("name", NAMES)
+@pytest.mark.parametrize("name", EVERY)
 def test_no_time_steps_is_refused_naming_x(name):
     with pytest.raises(ValueError, match=r"x has no time steps, shape \(3, 0, 5\)"):
         small(name)(inputs(t=0))

@@ -13,9 +13,9 @@ from hypothesis import strategies as st
 
 from fla_encoders.model import FLAFinancialModel
 from fla_encoders.nn.pooling import POOLINGS
-from tests.fla_encoders.builtin import HIDDEN, N_FEATURES, SMALL, small
+from tests.fla_encoders.builtin import HIDDEN, N_FEATURES, REFERENCES, SMALL, small
 
-NAMES = sorted(SMALL)
+EVERY = sorted({**SMALL, **REFERENCES})
 FILLS = [0.0, -3.0, 1e4, math.nan, math.inf, -math.inf]
 MASK_VALUES = [0, 1, 0.5, 2, -1]
 K = 2
@@ -24,14 +24,17 @@ FAST = settings(max_examples=25, deadline=None, suppress_health_check=[HealthChe
 
 @functools.lru_cache(maxsize=None)
 def encoder(name: str, pooling: str):
-    """A small eval-mode encoder with perturbed weights, built once per test session."""
-    return small(name, perturb=True, pooling=pooling).eval()
+    """A small eval-mode encoder with perturbed weights, built once per test session (the
+    references take no pooling)."""
+    pooled = {} if name in REFERENCES else {"pooling": pooling}
+    return small(name, perturb=True, **pooled).eval()
 
 
 @functools.lru_cache(maxsize=None)
 def model(name: str) -> FLAFinancialModel:
     torch.manual_seed(0)
-    net = FLAFinancialModel(N_FEATURES, K, name, HIDDEN, SMALL[name], prediction_hidden=[4])
+    kwargs = {**SMALL, **REFERENCES}[name]
+    net = FLAFinancialModel(N_FEATURES, K, name, HIDDEN, kwargs, prediction_hidden=[4])
     return net.eval()
 
 
@@ -63,7 +66,7 @@ def is_left_padding(row) -> bool:
 
 
 @FAST
-@given(name=st.sampled_from(NAMES), pooling=st.sampled_from(POOLINGS), batch=padded_batches())
+@given(name=st.sampled_from(EVERY), pooling=st.sampled_from(POOLINGS), batch=padded_batches())
 def test_a_left_padded_sequence_encodes_as_it_would_alone(name, pooling, batch):
     x, mask, lengths = batch
     net = encoder(name, pooling)
@@ -75,7 +78,7 @@ def test_a_left_padded_sequence_encodes_as_it_would_alone(name, pooling, batch):
 
 
 @FAST
-@given(name=st.sampled_from(NAMES), batch=padded_batches(), data=st.data())
+@given(name=st.sampled_from(EVERY), batch=padded_batches(), data=st.data())
 def test_nan_or_inf_at_a_token_is_refused_naming_x(name, batch, data):
     x, mask, lengths = batch
     row = data.draw(st.integers(0, len(lengths) - 1))
@@ -99,7 +102,7 @@ def masks(draw, b: int, t: int):
 
 @FAST
 @given(
-    name=st.sampled_from(NAMES),
+    name=st.sampled_from(EVERY),
     shape=st.tuples(st.integers(1, 3), st.integers(1, 5)),
     data=st.data(),
 )
@@ -116,7 +119,7 @@ def test_a_mask_is_accepted_if_and_only_if_it_is_0_1_left_padding(name, shape, d
 
 @FAST
 @given(
-    name=st.sampled_from(NAMES),
+    name=st.sampled_from(EVERY),
     shape=st.tuples(st.integers(0, 3), st.integers(0, 4)),
     masked=st.booleans(),
     data=st.data(),
