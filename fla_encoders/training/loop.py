@@ -95,6 +95,17 @@ def fallback_warning(loaded: Loaded, n_batches: int, checkpoint_every: int) -> s
     )
 
 
+def restore(loaded: Loaded, model: nn.Module, optimizer: torch.optim.Optimizer) -> Dict[str, Any]:
+    """Model, optimizer and RNG as ``loaded`` saved them; returns its loop state."""
+    saved = require_keys(loaded.state, CHECKPOINT_KEYS, loaded.path, "a training checkpoint")
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    torch.set_rng_state(saved["rng"])
+    state = saved["loop"]
+    log.info("resuming from %s at epoch %d, step %d", loaded.path, state["epoch"], state["step"])
+    return state
+
+
 def non_finite_loss(loss: float, state: Dict[str, Any], checkpoint: Optional[Path]) -> str:
     """Why training stopped on a loss that is not finite, and what is kept."""
     kept = (
@@ -145,20 +156,13 @@ def fit(
     if loaded is None:
         torch.manual_seed(config.seed)
     else:
-        saved = require_keys(loaded.state, CHECKPOINT_KEYS, loaded.path, "a training checkpoint")
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        torch.set_rng_state(saved["rng"])
-        state = saved["loop"]
+        state = restore(loaded, model, optimizer)
         if loaded.skipped:
             warnings.warn(
                 fallback_warning(loaded, len(train_set), config.checkpoint_every),
                 CheckpointWarning,
                 stacklevel=2,
             )
-        log.info(
-            "resuming from %s at epoch %d, step %d", loaded.path, state["epoch"], state["step"]
-        )
 
     def save() -> None:
         if checkpoint is not None:
