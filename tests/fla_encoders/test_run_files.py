@@ -22,9 +22,11 @@ from fla_encoders.training import (
 )
 from tests.fla_encoders.test_compare import TINY
 from tests.fla_encoders.training_helpers import (
-    TinyGRU,
-    fit_killed_after,
+    RESUMABLE,
+    assert_same_weights,
     fresh_model,
+    interrupted_run,
+    rerun_model,
     tiny_datasets,
 )
 
@@ -176,23 +178,17 @@ def test_no_checkpoint_at_all_starts_afresh_and_two_unreadable_ones_name_both(tm
 
 def test_a_run_resumes_from_the_previous_checkpoint_saying_what_is_lost(datasets, tmp_path):
     prepared, train, valid = datasets
-    config = TrainConfig(epochs=3, patience=5, checkpoint_every=2)
-    reference = fresh_model(prepared)
-    fit(reference, train, valid, config)
-
     checkpoint = tmp_path / "checkpoint.pt"
     # killed in the second epoch after its second checkpoint (step 4), the one before at step 2
-    fit_killed_after(len(train) + 4, fresh_model(prepared), train, valid, config, checkpoint)
+    reference = interrupted_run(datasets, checkpoint, len(train) + 4)
     assert load_if_present(previous_path(checkpoint))["loop"]["step"] == 2
     checkpoint.write_bytes(checkpoint.read_bytes()[:100])  # the latest is damaged
 
-    torch.manual_seed(123)  # a rerun in a fresh process: other RNG state, other initial weights
-    resumed = TinyGRU(prepared.n_features, prepared.num_targets)
+    resumed = rerun_model(prepared)
     lost = f"{previous_path(checkpoint)} at epoch 1, step 2: the 2 training steps saved after it"
     with pytest.warns(CheckpointWarning, match=f"{checkpoint} cannot be loaded.*{lost}"):
-        fit(resumed, train, valid, config, checkpoint)
-    for key, value in reference.state_dict().items():
-        assert torch.equal(value, resumed.state_dict()[key]), key
+        fit(resumed, train, valid, RESUMABLE, checkpoint)
+    assert_same_weights(reference, resumed)
 
 
 def test_steps_to_next_save():

@@ -6,9 +6,11 @@ import torch
 import fla_encoders.training.loop as loop
 from fla_encoders.training import TrainConfig, fit, load_if_present, save_atomic
 from tests.fla_encoders.training_helpers import (
-    TinyGRU,
-    fit_killed_after,
+    RESUMABLE,
+    assert_same_weights,
     fresh_model,
+    interrupted_run,
+    rerun_model,
     tiny_datasets,
 )
 
@@ -34,21 +36,16 @@ def test_fit_records_history_and_keeps_the_best_epoch(datasets):
 
 def test_an_interrupted_run_resumes_to_the_same_weights(datasets, tmp_path):
     prepared, train, valid = datasets
-    config = TrainConfig(epochs=3, patience=5, checkpoint_every=2)
-    reference = fresh_model(prepared)
-    fit(reference, train, valid, config)
-
+    config = RESUMABLE
     checkpoint = tmp_path / "run.pt"
     # killed in the second epoch, after its second checkpoint
-    fit_killed_after(len(train) + 2, fresh_model(prepared), train, valid, config, checkpoint)
+    reference = interrupted_run(datasets, checkpoint, len(train) + 2)
     state = load_if_present(checkpoint)["loop"]
     assert (state["epoch"], state["step"]) == (1, 2)
 
-    torch.manual_seed(123)  # a rerun in a fresh process: other RNG state, other initial weights
-    resumed = TinyGRU(prepared.n_features, prepared.num_targets)
+    resumed = rerun_model(prepared)
     result = fit(resumed, train, valid, config, checkpoint)
-    for key, value in reference.state_dict().items():
-        assert torch.equal(value, resumed.state_dict()[key]), key
+    assert_same_weights(reference, resumed)
     assert len(result.history) == 3
     # a finished run does not train again
     assert fit(resumed, train, valid, config, checkpoint).history == result.history

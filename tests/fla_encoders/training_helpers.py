@@ -14,7 +14,7 @@ from fla_encoders.data import (
     chronological_splits,
     make_mock_panel,
 )
-from fla_encoders.training import fit
+from fla_encoders.training import TrainConfig, fit
 
 
 class TinyGRU(nn.Module):
@@ -65,3 +65,29 @@ def fit_killed_after(steps: int, model, train, valid, config, checkpoint) -> Non
         patch.setattr(loop, "train_step", killed)
         with pytest.raises(KeyboardInterrupt):
             fit(model, train, valid, config, checkpoint)
+
+
+RESUMABLE = TrainConfig(epochs=3, patience=5, checkpoint_every=2)
+"""Three epochs, a checkpoint every two steps."""
+
+
+def interrupted_run(datasets, checkpoint, steps: int) -> TinyGRU:
+    """A run of ``RESUMABLE`` killed after ``steps`` steps, saving to ``checkpoint``; returns
+    the reference: the same run, uninterrupted."""
+    prepared, train, valid = datasets
+    reference = fresh_model(prepared)
+    fit(reference, train, valid, RESUMABLE)
+    fit_killed_after(steps, fresh_model(prepared), train, valid, RESUMABLE, checkpoint)
+    return reference
+
+
+def assert_same_weights(expected: nn.Module, got: nn.Module) -> None:
+    """Every tensor of ``got``'s state equals ``expected``'s to the bit."""
+    for key, value in expected.state_dict().items():
+        assert torch.equal(value, got.state_dict()[key]), key
+
+
+def rerun_model(prepared: PreparedPanel) -> TinyGRU:
+    """A fresh model as a rerun in a new process has it: other RNG state, other weights."""
+    torch.manual_seed(123)
+    return TinyGRU(prepared.n_features, prepared.num_targets)
