@@ -2,11 +2,13 @@
 ``evaluate`` and ``compare``."""
 
 import argparse
+import functools
 import json
 import logging
+import sys
 import warnings
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from fla_encoders.registry import EncoderLoadError, EncoderPluginWarning, FLAEncoderFactory
 
@@ -83,6 +85,32 @@ def print_metrics(metrics: dict) -> None:
         )
 
 
+Command = Callable[[argparse.Namespace], int]
+
+
+def exits_on_failure(command: Command) -> Command:
+    """``command`` with a training or run-file failure (``TrainingError``, ``CheckpointError``)
+    turned into its message on stderr and exit code 1, without a traceback."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        from fla_encoders.training import CheckpointError, TrainingError
+
+        try:
+            return command(args)
+        except (TrainingError, CheckpointError) as exc:
+            print(f"fla-encoders {args.command}: error: {exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+def model_overrides(overrides: Sequence[str]) -> List[str]:
+    """The ``--set`` overrides of ``model.*`` settings."""
+    return [o for o in overrides if o.partition("=")[0].split(".")[0] == "model"]
+
+
+@exits_on_failure
 def train_command(args: argparse.Namespace) -> int:
     from fla_encoders.experiments import load_config, run_experiment
 
@@ -95,9 +123,16 @@ def train_command(args: argparse.Namespace) -> int:
     return 0
 
 
+@exits_on_failure
 def evaluate_command(args: argparse.Namespace) -> int:
     from fla_encoders.experiments import apply_overrides, datasets_for, evaluate_model, load_trained
 
+    refused = model_overrides(args.set)
+    if refused:
+        raise SystemExit(
+            f"--set {refused[0]}: evaluate scores the model as it was trained, its model "
+            f"settings cannot change; train a new model with them (fla-encoders train --set ...)"
+        )
     config, model = load_trained(args.model)
     datasets = datasets_for(apply_overrides(config, data_overrides(args.data) + args.set))
     print_metrics(evaluate_model(model, datasets[args.split])["metrics"])
