@@ -100,6 +100,13 @@ def compare(
     specs = run_specs(available, seeds, base, overrides, out_dir, threads_per_run)
     runner = SerialRunner() if runner is None else runner
     results = {spec.name: result for spec, result in runner.run(specs, RunBoard(len(specs)))}
+    for encoder in list(available):
+        failed = [
+            f"{encoder}/seed{s}" for s in range(seeds) if "error" in results[f"{encoder}/seed{s}"]
+        ]
+        if failed:
+            unavailable[encoder] = f"run {failed[0]} failed: {results[failed[0]]['error']}"
+            available.remove(encoder)
     runs = {e: [results[f"{e}/seed{s}"] for s in range(seeds)] for e in available}
     folders = {e: [Path(s.out_dir) for s in specs if s.name.startswith(f"{e}/")] for e in available}
     oracle = oracle_predictions(shared_datasets(specs[0].config)["test"]) if specs else None

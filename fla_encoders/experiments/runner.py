@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
 
 from fla_encoders.experiments.progress import RunBoard
 from fla_encoders.experiments.run import Datasets, datasets_for, run_experiment
+from fla_encoders.training.errors import CheckpointError, TrainingError
 
 Result = Dict[str, Any]
 EpochHook = Callable[[Dict[str, float]], None]
@@ -47,8 +48,13 @@ def shared_datasets(config: Dict[str, Any]) -> Datasets:
 
 
 def execute(spec: RunSpec, on_epoch: Optional[EpochHook] = None) -> Result:
-    """Run ``spec`` on the process's shared datasets; ``on_epoch(record)`` after each epoch."""
-    return run_experiment(spec.config, spec.out_dir, shared_datasets(spec.config), on_epoch)
+    """Run ``spec`` on the process's shared datasets; ``on_epoch(record)`` after each epoch. A
+    run that cannot train, or whose files cannot be read, is ``{"error": why}``: the others
+    go on."""
+    try:
+        return run_experiment(spec.config, spec.out_dir, shared_datasets(spec.config), on_epoch)
+    except (TrainingError, CheckpointError) as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 class SerialRunner:
