@@ -81,7 +81,7 @@ def test_long_panel_parquet_when_pandas_and_pyarrow_are_installed(tmp_path):
     path = tmp_path / "long.parquet"
     frame = pandas.DataFrame(
         {
-            "date": ["d1", "d1", "d2"],
+            "date": ["2024-01-02", "2024-01-02", "2024-01-03"],
             "asset": ["X", "Y", "Y"],
             "f1": [1.0, 3.0, 5.0],
             "label": [0.1, None, 0.3],
