@@ -1,5 +1,5 @@
 """Command line (``fla-encoders`` or ``python -m fla_encoders``): ``list``, ``train``,
-``evaluate`` and ``compare``."""
+``evaluate``, ``predict`` and ``compare``."""
 
 import argparse
 import json
@@ -53,25 +53,35 @@ def load_status(name: str) -> str:
     return "ok"
 
 
-def data_overrides(spec: Optional[str]) -> List[str]:
-    """``--data``: ``mock``, or a file: Parquet or a CSV with an ``asset`` column is a long
-    panel, another CSV is a wide price table."""
+def data_overrides(spec: Optional[str], config: dict) -> List[str]:
+    """``--data``: ``mock``, or a file: a long panel when it has an asset column (see
+    ``fla_encoders.data.source_of``), else a wide price table. A source other than
+    ``config``'s replaces its options; the same source keeps them but the path."""
     if spec is None:
         return []
     if spec == "mock":
-        return ['data.source="mock"']
-    path = Path(spec)
-    if not path.is_file():
-        raise SystemExit(f"--data: {spec!r} is neither 'mock' nor a file")
-    header = ""
-    if path.suffix != ".parquet":
-        with path.open() as handle:
-            header = handle.readline()
-    long = path.suffix == ".parquet" or "asset" in [c.strip() for c in header.split(",")]
-    return [
-        f'data.source="{"long" if long else "prices"}"',
-        f"data.options.path={json.dumps(spec)}",
-    ]
+        source, options = "mock", {}
+    else:
+        from fla_encoders.data import source_of
+
+        if not Path(spec).is_file():
+            raise SystemExit(f"--data: {spec!r} is neither 'mock' nor a file")
+        source, options = source_of(spec), {"path": spec}
+    if config.get("data", {}).get("source", "mock") == source:
+        return [f"data.options.{key}={json.dumps(value)}" for key, value in options.items()]
+    return [f"data.source={json.dumps(source)}", f"data.options={json.dumps(options)}"]
+
+
+def check_fits(model, dataset) -> None:
+    """Refuse data whose feature or target count differs from what ``model`` was trained on."""
+    prepared = dataset.prepared
+    trained = (model.n_features, model.num_targets)
+    if (prepared.n_features, prepared.num_targets) != trained:
+        raise SystemExit(
+            f"--data: the model was trained on {trained[0]} features and {trained[1]} targets; "
+            f"this data has {prepared.n_features} features and {prepared.num_targets} targets "
+            f"({', '.join(prepared.panel.target_names)})"
+        )
 
 
 def print_metrics(metrics: dict) -> None:
@@ -84,9 +94,10 @@ def print_metrics(metrics: dict) -> None:
 
 
 def train_command(args: argparse.Namespace) -> int:
-    from fla_encoders.experiments import load_config, run_experiment
+    from fla_encoders.experiments import apply_overrides, load_config, run_experiment
 
-    config = load_config(args.config, data_overrides(args.data) + args.set)
+    config = load_config(args.config)
+    config = apply_overrides(config, data_overrides(args.data, config) + args.set)
     out = Path(args.out or f"runs/{config.get('name', 'train')}")
     result = run_experiment(config, out)
     print(f"trained {result['encoder']} (seed {result['seed']}), best epoch {result['best_epoch']}")
@@ -99,8 +110,23 @@ def evaluate_command(args: argparse.Namespace) -> int:
     from fla_encoders.experiments import apply_overrides, datasets_for, evaluate_model, load_trained
 
     config, model = load_trained(args.model)
-    datasets = datasets_for(apply_overrides(config, data_overrides(args.data) + args.set))
+    datasets = datasets_for(apply_overrides(config, data_overrides(args.data, config) + args.set))
+    check_fits(model, datasets[args.split])
     print_metrics(evaluate_model(model, datasets[args.split])["metrics"])
+    return 0
+
+
+def predict_command(args: argparse.Namespace) -> int:
+    from fla_encoders.data.frames import write_frame
+    from fla_encoders.evaluation.predict import predict
+    from fla_encoders.experiments import apply_overrides, datasets_for, load_trained
+
+    config, model = load_trained(args.model)
+    datasets = datasets_for(apply_overrides(config, data_overrides(args.data, config) + args.set))
+    check_fits(model, datasets[args.split])
+    frame = predict(model, datasets[args.split]).to_frame()
+    write_frame(frame, Path(args.out))
+    print(f"wrote {len(frame)} scores ({args.split} split) to {args.out}")
     return 0
 
 
@@ -109,8 +135,8 @@ def compare_command(args: argparse.Namespace) -> int:
     from fla_encoders.experiments.compare import compare
     from fla_encoders.experiments.report import table, write_report
 
-    overrides = data_overrides(args.data) + args.set
     base = load_config(args.config)
+    overrides = data_overrides(args.data, base) + args.set
     encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
     summary = compare(encoders, args.seeds, base, overrides, Path(args.out))
     settings = [f"--config {args.config}", f"--seeds {args.seeds}", *overrides]
@@ -122,7 +148,8 @@ def compare_command(args: argparse.Namespace) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="fla-encoders", description="Encoders for financial time series: list, train, compare."
+        prog="fla-encoders",
+        description="Encoders for financial time series: list, train, evaluate, predict, compare.",
     )
     parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -143,6 +170,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     evaluate.add_argument("--model", required=True, help="a model.pt written by train")
     evaluate.add_argument("--split", default="test", choices=["train", "valid", "test"])
+    predicting = commands.add_parser(
+        "predict", parents=[overridable], help="scores of a trained model, per date and asset"
+    )
+    predicting.add_argument("--model", required=True, help="a model.pt written by train")
+    predicting.add_argument("--split", default="test", choices=["train", "valid", "test"])
+    predicting.add_argument(
+        "--out", required=True, help="a .parquet or .csv file (index: datetime, instrument)"
+    )
     comparing = commands.add_parser(
         "compare", parents=[overridable], help="train encoders on N seeds and compare with gru"
     )
@@ -154,5 +189,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s: %(message)s")
     if args.command == "list":
         return list_encoders(args.check)
-    handlers = {"train": train_command, "evaluate": evaluate_command, "compare": compare_command}
+    handlers = {
+        "train": train_command,
+        "evaluate": evaluate_command,
+        "predict": predict_command,
+        "compare": compare_command,
+    }
     return handlers[args.command](args)

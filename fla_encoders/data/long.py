@@ -49,7 +49,7 @@ def long_panel(
     refuse_repeats(
         table,
         list(zip(when, names)),
-        lambda key: f"date {iso_dates([key[0]])[0]}, asset {key[1]!r},",
+        lambda key: f"date {iso_dates([key[0]])[0]} with asset {key[1]!r}",
     )
     dates, assets = sorted(set(when)), sorted(set(names))
     date_index = {d: i for i, d in enumerate(dates)}

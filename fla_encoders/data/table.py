@@ -50,6 +50,6 @@ def refuse_repeats(table: Table, keys: Sequence[Hashable], what: Callable[[Hasha
     for row, key in enumerate(keys):
         if key in first:
             raise table.error(
-                f"{what(key)} appears twice, {table.place(first[key])} and {table.place(row)}"
+                f"{what(key)} appears twice: {table.place(first[key])} and {table.place(row)}"
             )
         first[key] = row
