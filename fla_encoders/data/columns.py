@@ -43,7 +43,10 @@ def check_names(table: Table, unnamed_allowed: Collection[int] = ()) -> None:
     first = {}
     for i, name in enumerate(table.names):
         if not name and i not in unnamed_allowed:
-            raise table.error(f"column {i + 1} of the header has no name")
+            raise table.error(
+                f"column {i + 1} of the header has no name (an index that DataFrame.to_csv "
+                f"wrote? write with index=False, or name it)"
+            )
         if name in first:
             raise table.error(
                 f"columns {first[name] + 1} and {i + 1} are both named {name!r}; names must "

@@ -49,27 +49,48 @@ def column_format(
 ) -> str:
     """The one format that reads every text of ``texts`` (text -> its first position)."""
     if date_format is not None:
-        candidates = [date_format]
+        allowed = [date_format]
     else:
         excluded = {True: MONTH_FIRST, False: DAY_FIRST, None: []}[dayfirst]
-        candidates = [f for f in FORMATS if f not in excluded]
+        allowed = [f for f in FORMATS if f not in excluded]
+    candidates = allowed
     for text, position in texts.items():
         fitting = [f for f in candidates if parse(text, f) is not None]
         if not fitting:
-            if date_format is not None:
-                raise error(position, f"{text!r} does not match date_format {date_format!r}")
-            if any(parse(text, f) is not None for f in FORMATS):
-                raise error(
-                    position,
-                    f"{text!r} is not written like the dates before it ({candidates[0]!r}); a "
-                    f"column holds one date format",
-                )
-            raise error(
-                position,
-                f"{text!r} is not a date in a known format (e.g. {EXAMPLES}); give its format "
-                f"as date_format (strptime codes, e.g. '%d.%m.%Y')",
-            )
+            raise error(position, unfit(text, candidates, allowed, date_format, dayfirst))
         candidates = fitting
+    if len(candidates) > 1:
+        refuse_ambiguous(texts, candidates, error)
+    return candidates[0]
+
+
+def unfit(
+    text: str,
+    candidates: List[str],
+    allowed: List[str],
+    date_format: Optional[str],
+    dayfirst: Optional[bool],
+) -> str:
+    """Why ``text`` fits none of ``candidates`` (the ``allowed`` formats that the texts before
+    it fit)."""
+    if date_format is not None:
+        return f"{text!r} does not match date_format {date_format!r}"
+    if any(parse(text, f) is not None for f in allowed):
+        return (
+            f"{text!r} is not written like the dates before it ({candidates[0]!r}); a column "
+            f"holds one date format"
+        )
+    if any(parse(text, f) is not None for f in FORMATS):
+        return f"{text!r} does not fit dayfirst={dayfirst}"
+    return (
+        f"{text!r} is not a date in a known format (e.g. {EXAMPLES}); give its format as "
+        f"date_format (strptime codes, e.g. '%d.%m.%Y')"
+    )
+
+
+def refuse_ambiguous(texts: Dict[str, int], candidates: List[str], error: Error) -> None:
+    """Refuse the first text that the ``candidates`` (each fitting every text) read as
+    different dates."""
     for text, position in texts.items():
         readings = sorted({parse(text, f) for f in candidates})
         if len(readings) > 1:
@@ -79,7 +100,6 @@ def column_format(
                 f"{text!r} is ambiguous: it could be {shown}, and no date of the column tells "
                 f"day from month; pass dayfirst=True or False, or date_format",
             )
-    return candidates[0]
 
 
 def as_text(cell) -> Optional[str]:

@@ -54,8 +54,14 @@ def read_parquet(path: Path):
 
 def column_names(source) -> List[str]:
     """The column names of ``source`` (a path or a DataFrame), reading only what they need."""
-    if is_frame(source) or Path(source).suffix.lower() == ".parquet":
+    if is_frame(source):
         return read_table(source).names
+    if Path(source).suffix.lower() == ".parquet":
+        try:
+            import pyarrow.parquet
+        except ImportError as exc:
+            raise PanelFormatError(f"path: reading {source} needs pyarrow: {EXTRA}") from exc
+        return pyarrow.parquet.read_schema(source).names
     records = csv_records(Path(source))
     return next(records, (1, []))[1]
 
