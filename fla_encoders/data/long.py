@@ -9,7 +9,8 @@ feature. Missing cells are NaN; pairs absent from the source are absent from the
 (date, asset) pair given twice is refused.
 """
 
-from typing import Optional, Sequence
+import datetime
+from typing import List, Optional, Sequence
 
 import torch
 
@@ -27,8 +28,8 @@ from fla_encoders.data.readers import read_table
 from fla_encoders.data.table import Table, refuse_repeats
 
 
-def long_panel(
-    table: Table,
+def load_long_panel(
+    path,
     horizon: int,
     date_column: Optional[str] = None,
     asset_column: Optional[str] = None,
@@ -36,7 +37,10 @@ def long_panel(
     date_format: Optional[str] = None,
     dayfirst: Optional[bool] = None,
 ) -> Panel:
-    """The panel of a long ``table`` (see ``load_long_panel``)."""
+    """The panel of a long source: ``path`` is a CSV or Parquet file, or a DataFrame.
+    ``horizon``: how many dates the labels look ahead. ``date_format`` (strptime codes) or
+    ``dayfirst`` settle dates whose day and month the column cannot tell apart."""
+    table = read_table(path)
     date_at = find_date_column(table, date_column)
     asset_at = find_column(table, asset_column, "asset_column", ASSET_NAMES)
     check_names(table, unnamed_allowed=[date_at])
@@ -51,44 +55,30 @@ def long_panel(
         list(zip(when, names)),
         lambda key: f"date {iso_dates([key[0]])[0]} with asset {key[1]!r}",
     )
-    dates, assets = sorted(set(when)), sorted(set(names))
-    date_index = {d: i for i, d in enumerate(dates)}
-    asset_index = {a: i for i, a in enumerate(assets)}
-    rows = (
-        torch.tensor([date_index[d] for d in when]),
-        torch.tensor([asset_index[a] for a in names]),
-    )
-
-    def block(columns: Sequence[int]) -> torch.Tensor:
-        """``(D, N, C)`` float32 of ``columns``, NaN where a pair is absent."""
-        out = torch.full((len(dates), len(assets), len(columns)), float("nan"))
-        if columns:
-            out[rows] = torch.stack([numbers(table, c) for c in columns], dim=1).float()
-        return out
-
     return Panel(
-        dates=iso_dates(dates),
-        assets=assets,
-        features=block(feature_at),
-        labels=block(label_at),
+        dates=iso_dates(sorted(set(when))),
+        assets=sorted(set(names)),
+        features=pair_values(table, when, names, feature_at),
+        labels=pair_values(table, when, names, label_at),
         horizon=horizon,
         feature_names=[table.names[c] for c in feature_at],
         target_names=[table.names[c] for c in label_at],
     )
 
 
-def load_long_panel(
-    path,
-    horizon: int,
-    date_column: Optional[str] = None,
-    asset_column: Optional[str] = None,
-    label_columns: Optional[Sequence[str]] = None,
-    date_format: Optional[str] = None,
-    dayfirst: Optional[bool] = None,
-) -> Panel:
-    """The panel of a long source: ``path`` is a CSV or Parquet file, or a DataFrame.
-    ``horizon``: how many dates the labels look ahead. ``date_format`` (strptime codes) or
-    ``dayfirst`` settle dates whose day and month the column cannot tell apart."""
-    return long_panel(
-        read_table(path), horizon, date_column, asset_column, label_columns, date_format, dayfirst
-    )
+def pair_values(
+    table: Table, when: List[datetime.datetime], names: List[str], columns: Sequence[int]
+) -> torch.Tensor:
+    """``(D, N, C)`` float32: the ``columns`` of each row at its (date, asset), dates and
+    assets sorted; NaN where a pair has no row."""
+    dates, assets = sorted(set(when)), sorted(set(names))
+    date_index = {d: i for i, d in enumerate(dates)}
+    asset_index = {a: i for i, a in enumerate(assets)}
+    out = torch.full((len(dates), len(assets), len(columns)), float("nan"))
+    if columns:
+        rows = (
+            torch.tensor([date_index[d] for d in when]),
+            torch.tensor([asset_index[a] for a in names]),
+        )
+        out[rows] = torch.stack([numbers(table, c) for c in columns], dim=1).float()
+    return out

@@ -68,75 +68,48 @@ def test_day_and_month_the_column_cannot_tell_are_refused_naming_the_line(tmp_pa
     assert read(date_format="%d/%m/%Y").dates == ["2024-05-01", "2024-06-01"]
 
 
-def test_dates_that_are_not_dates_name_their_line(tmp_path, reader):
-    path = long_csv(tmp_path, ["2024-01-02,X,1,0.1", "someday,X,2,0.2"])
-    with pytest.raises(ValueError, match=r"line 3, column 'date': 'someday' is not a date"):
-        load_long_panel(path, horizon=1)
-    path = long_csv(tmp_path, ["2024-01-02,X,1,0.1", "03/01/2024,X,2,0.2"])
-    with pytest.raises(ValueError, match=r"line 3, column 'date': .* not written like the dates"):
-        load_long_panel(path, horizon=1)
-    path = long_csv(tmp_path, ["2024-01-02,X,1,0.1", ",Y,2,0.2"])
-    with pytest.raises(ValueError, match=r"line 3, column 'date': missing"):
-        load_long_panel(path, horizon=1)
-    path = long_csv(tmp_path, ["2024-01-02,X,1,0.1"])
-    with pytest.raises(ValueError, match=r"does not match date_format '%d.%m.%Y'"):
-        load_long_panel(path, horizon=1, date_format="%d.%m.%Y")
+LONG = LONG_HEADER + "2024-01-02,X,1,0.1\n"  # a good first row, then the one on line 3
+REFUSED = [  # (source, its text, what the message says)
+    ("long", LONG + "someday,X,2,0.2\n", r"line 3, column 'date': 'someday' is not a date"),
+    ("long", LONG + "03/01/2024,X,2,0.2\n", r"line 3, column 'date': .* not written like the"),
+    ("long", LONG + ",Y,2,0.2\n", r"line 3, column 'date': missing"),
+    ("long", LONG + "2024-01-03,,2,0.2\n", r"line 3, column 'asset': missing"),
+    ("prices", "date,A\n2024-01-02,1\nJanuary,2\n", r"line 3, column 'date': 'January' is not"),
+    (
+        "long",
+        LONG + "2024-01-02,Y,2,0.2\n2024-1-2,X,3,0.3\n",
+        r"panel.csv: date 2024-01-02 with asset 'X' appears twice: line 2 and line 4",
+    ),
+    (
+        "prices",
+        "date,A,B\n2024-01-02,1,2\n2024-01-03,1,2\n2024-01-02,3,4\n",
+        r"panel.csv: date 2024-01-02 appears twice: line 2 and line 4",
+    ),
+    ("prices", "date,A,B,A\n2024-01-02,1,2,3\n", r"panel.csv: columns 2 and 4 are both named 'A'"),
+    ("long", "date,asset,f1,f1,label\n2024-01-02,X,1,2,3\n", r"columns 3 and 4 are both named"),
+    ("long", LONG + "2024-01-03,X,abc,0.2\n", r"panel.csv, line 3, column 'f1': 'abc' is not a"),
+    ("prices", 'date,A,B\n2024-01-02,1,2\n2024-01-03,1,"1,5"\n', r"line 3, column 'B': '1,5' is"),
+    ("long", LONG + "2024-01-03,X,2,0.2,7\n", r"panel.csv, line 3: 5 fields, but the header has 4"),
+    ("long", LONG + "\n2024-01-03,X,2\n", r"panel.csv, line 4: 3 fields, but the header has 4"),
+    ("long", LONG + "2024-01-03,X,1e39,0.2\n", r"line 3, column 'f1': 1e\+39 does not fit float32"),
+    ("long", LONG + "2024-01-03,X,1,-inf\n", r"line 3, column 'label_1d': -inf is not finite"),
+    ("prices", "date,A\n2024-01-02,1\n2024-01-03,-3.5e38\n", r"line 3, column 'A': -3.5e\+38 do"),
+]
 
 
-def test_price_dates_that_are_not_dates_are_refused_with_their_line(tmp_path, reader):
-    path = write(tmp_path, "date,A\n2024-01-02,1\nJanuary,2\n")
-    with pytest.raises(ValueError, match=r"line 3, column 'date': 'January' is not a date"):
-        load_price_csv(path)
+@pytest.mark.parametrize("source, text, message", REFUSED)
+def test_bad_input_is_refused_naming_file_line_and_column(tmp_path, reader, source, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(ValueError, match=message):
+        if source == "long":
+            load_long_panel(path, horizon=1)
+        else:
+            load_price_csv(path)
 
 
-def test_a_repeated_date_and_asset_is_refused_naming_both_lines(tmp_path, reader):
-    path = long_csv(tmp_path, ["2024-01-02,X,1,0.1", "2024-01-02,Y,2,0.2", "2024-1-2,X,3,0.3"])
-    with pytest.raises(
-        ValueError, match=r"date 2024-01-02 with asset 'X' appears twice: line 2 and line 4"
-    ):
-        load_long_panel(path, horizon=1)
-
-
-def test_a_repeated_price_date_or_asset_column_is_refused(tmp_path, reader):
-    path = write(tmp_path, "date,A,B\n2024-01-02,1,2\n2024-01-03,1,2\n2024-01-02,3,4\n")
-    with pytest.raises(ValueError, match=r"date 2024-01-02 appears twice: line 2 and line 4"):
-        load_price_csv(path)
-    path = write(tmp_path, "date,A,B,A\n2024-01-02,1,2,3\n")
-    with pytest.raises(ValueError, match=r"panel.csv: columns 2 and 4 are both named 'A'"):
-        load_price_csv(path)
-    path = write(tmp_path, "date,asset,f1,f1,label\n2024-01-02,X,1,2,3\n")
-    with pytest.raises(ValueError, match=r"columns 3 and 4 are both named 'f1'"):
-        load_long_panel(path, horizon=1)
-
-
-def test_cells_that_are_not_numbers_name_file_line_and_column(tmp_path, reader):
-    path = long_csv(tmp_path, ["2024-01-02,X,1,0.1", "2024-01-03,X,abc,0.2"])
-    with pytest.raises(ValueError, match=r"panel.csv, line 3, column 'f1': 'abc' is not a number"):
-        load_long_panel(path, horizon=1)
-    path = write(tmp_path, 'date,A,B\n2024-01-02,1,2\n2024-01-03,1,"1,5"\n')
-    with pytest.raises(ValueError, match=r"line 3, column 'B': '1,5' is not a number"):
-        load_price_csv(path)
-
-
-def test_rows_with_more_or_fewer_fields_than_the_header_are_refused(tmp_path, reader):
-    path = long_csv(tmp_path, ["2024-01-02,X,1,0.1", "2024-01-03,X,2,0.2,7"])
-    with pytest.raises(ValueError, match=r"panel.csv, line 3: 5 fields, but the header has 4"):
-        load_long_panel(path, horizon=1)
-    path = long_csv(tmp_path, ["2024-01-02,X,1,0.1", "", "2024-01-03,X,2"])
-    with pytest.raises(ValueError, match=r"line 4: 3 fields, but the header has 4"):
-        load_long_panel(path, horizon=1)
-
-
-def test_values_beyond_float32_are_refused(tmp_path, reader):
-    path = long_csv(tmp_path, ["2024-01-02,X,1,0.1", "2024-01-03,X,1e39,0.2"])
-    with pytest.raises(ValueError, match=r"line 3, column 'f1': 1e\+39 does not fit float32"):
-        load_long_panel(path, horizon=1)
-    path = long_csv(tmp_path, ["2024-01-02,X,1,-inf"])
-    with pytest.raises(ValueError, match=r"line 2, column 'label_1d': -inf is not finite"):
-        load_long_panel(path, horizon=1)
-    path = write(tmp_path, "date,A\n2024-01-02,1\n2024-01-03,-3.5e38\n")
-    with pytest.raises(ValueError, match=r"line 3, column 'A': -3.5e\+38 does not fit float32"):
-        load_price_csv(path)
+def test_a_date_format_that_does_not_fit_is_refused(tmp_path, reader):
+    with pytest.raises(ValueError, match=r"line 2, .* does not match date_format '%d.%m.%Y'"):
+        load_long_panel(write(tmp_path, LONG), horizon=1, date_format="%d.%m.%Y")
 
 
 def test_blank_and_pandas_missing_markers_are_nan(tmp_path, reader):
