@@ -1,6 +1,6 @@
 """How far myfla is from each golden fixture, in float64 and float32 (run from the repo root).
 
-    python benchmarks/golden_accuracy.py [--device cuda] [NAME_PREFIX ...]
+    PYTHONPATH=. python benchmarks/golden_accuracy.py [--device cuda] [NAME_PREFIX ...]
 
 Prints the worst relative error of each case against fla's Triton result and against the float64
 reference, with the README's bound beside it. The tests assert the same comparisons.
@@ -10,13 +10,11 @@ import argparse
 
 import torch
 
+from benchmarks.golden_fixtures import fixture_paths, load
+from benchmarks.golden_replay import recurrent_gla_as_chunk, replay_layer_case, replay_op_case
 from myfla.ops.gated_delta_rule import chunk_gated_delta_rule, fused_recurrent_gated_delta_rule
 from myfla.ops.gla import chunk_gla
 from myfla.ops.rwkv7 import chunk_rwkv7, fused_recurrent_rwkv7
-from tests.golden import fixture_paths, load
-from tests.myfla.layer_cases import replay_layer_case
-from tests.myfla.op_cases import replay_op_case
-from tests.myfla.test_golden_gla import recurrent_gla_as_chunk
 
 OPS = {
     "chunk_gated_delta_rule": (chunk_gated_delta_rule, fused_recurrent_gated_delta_rule),

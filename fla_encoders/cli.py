@@ -134,12 +134,21 @@ def compare_command(args: argparse.Namespace) -> int:
     from fla_encoders.experiments import load_config
     from fla_encoders.experiments.compare import compare
     from fla_encoders.experiments.report import table, write_report
+    from fla_encoders.experiments.runner import make_runner
 
     base = load_config(args.config)
     overrides = data_overrides(args.data, base) + args.set
     encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
-    summary = compare(encoders, args.seeds, base, overrides, Path(args.out))
-    settings = [f"--config {args.config}", f"--seeds {args.seeds}", *overrides]
+    runner = make_runner(args.jobs)
+    summary = compare(
+        encoders, args.seeds, base, overrides, Path(args.out), runner, args.threads_per_run
+    )
+    settings = [
+        f"--config {args.config}",
+        f"--seeds {args.seeds}",
+        f"--threads-per-run {args.threads_per_run}",
+        *overrides,
+    ]
     written = write_report(summary, settings, Path(args.out))
     print(table(summary))
     print("wrote " + ", ".join(str(p) for p in written))
@@ -181,8 +190,19 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     comparing = commands.add_parser(
         "compare", parents=[overridable], help="train encoders on N seeds and compare with gru"
     )
-    comparing.add_argument("--encoders", default="gru,transformer,rwkv7,gated_deltanet,gla,dual")
+    comparing.add_argument(
+        "--encoders", default="gru,linear,transformer,rwkv7,gated_deltanet,gla,dual"
+    )
     comparing.add_argument("--seeds", type=int, default=3)
+    comparing.add_argument(
+        "--jobs", type=int, default=1, help="runs at a time, each in a worker process"
+    )
+    comparing.add_argument(
+        "--threads-per-run",
+        type=int,
+        default=1,
+        help="torch threads of each run (recorded: a run's numbers depend on it, not on --jobs)",
+    )
     comparing.add_argument("--config", default="baseline_gru", help="base configuration")
     comparing.add_argument("--out", default="runs/compare", help="output folder")
     args = parser.parse_args(argv)

@@ -1,7 +1,7 @@
 """The panel every data source produces: dates x assets x features, with forward labels."""
 
 from dataclasses import dataclass
-from typing import List
+from typing import List, Optional
 
 import torch
 
@@ -28,6 +28,9 @@ class Panel:
     horizon: int
     feature_names: List[str]
     target_names: List[str]
+    signal: Optional[torch.Tensor] = None
+    """``(D, N)``: the planted signal of a synthetic panel (what a perfect model would predict),
+    else None."""
 
     def __post_init__(self):
         when = parse_dates(self.dates, lambda i, message: ValueError(f"dates[{i}]: {message}"))

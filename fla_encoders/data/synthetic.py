@@ -117,5 +117,6 @@ def simulate_mock(
         horizon=num_targets,
         feature_names=[f"f{i:03d}" for i in range(n_features)],
         target_names=[f"ret_{k + 1}d" for k in range(num_targets)],
+        signal=signal.float(),
     )
     return panel, signal, returns

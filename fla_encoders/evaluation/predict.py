@@ -2,7 +2,7 @@
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List, Optional
 
 import torch
 from torch import nn
@@ -33,8 +33,9 @@ class Predictions:
         """``ic_metrics`` per target and averaged (see fla_encoders.evaluation.metrics)."""
         return ic_metrics(self.pred, self.label, self.date, self.target_names)
 
-    def daily_ic(self) -> Dict[str, torch.Tensor]:
-        """Daily IC and Rank IC averaged over targets: ``{"date", "ic", "rank_ic"}``, ``(D,)``."""
+    def daily_ic(self) -> Dict[str, Any]:
+        """Daily IC and Rank IC averaged over targets, ``{"date", "ic", "rank_ic"}`` each
+        ``(D,)``, and per target: ``"targets": {name: {"ic", "rank_ic"}}``."""
         per_target = [
             daily_ic(self.pred[:, k], self.label[:, k], self.date)
             for k in range(len(self.target_names))
@@ -43,6 +44,10 @@ class Predictions:
             "date": per_target[0]["date"],
             "ic": torch.stack([s["ic"] for s in per_target]).nanmean(0),
             "rank_ic": torch.stack([s["rank_ic"] for s in per_target]).nanmean(0),
+            "targets": {
+                name: {"ic": s["ic"], "rank_ic": s["rank_ic"]}
+                for name, s in zip(self.target_names, per_target)
+            },
         }
 
     def to_frame(self):

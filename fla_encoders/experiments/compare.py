@@ -20,7 +20,8 @@ from fla_encoders.experiments.config import (
     load_config,
     scoped_overrides,
 )
-from fla_encoders.experiments.run import datasets_for, run_experiment
+from fla_encoders.experiments.progress import RunBoard
+from fla_encoders.experiments.runner import RunSpec, SerialRunner
 from fla_encoders.registry import EncoderLoadError, FLAEncoderFactory, UnknownEncoderError
 
 log = logging.getLogger(__name__)
@@ -61,36 +62,52 @@ def unavailable_reason(encoder: str) -> Optional[str]:
     return None
 
 
+def run_specs(
+    encoders: Sequence[str],
+    seeds: int,
+    base: Dict[str, Any],
+    overrides: Sequence[str],
+    out_dir: Path,
+    threads_per_run: int = 1,
+) -> List[RunSpec]:
+    """One run per (encoder, seed), seeds ``0..seeds-1``, under
+    ``out_dir/runs/<encoder>/seed<s>/``; ``training.threads`` pinned to ``threads_per_run``."""
+    pinned = [*overrides, f"training.threads={threads_per_run}"]
+    return [
+        RunSpec(
+            f"{encoder}/seed{seed}",
+            encoder_config(encoder, base, [*pinned, f"training.seed={seed}"]),
+            str(out_dir / "runs" / encoder / f"seed{seed}"),
+        )
+        for encoder in encoders
+        for seed in range(seeds)
+    ]
+
+
 def compare(
     encoders: Sequence[str],
     seeds: int,
     base: Dict[str, Any],
     overrides: Sequence[str],
     out_dir: Path,
+    runner: Optional[Any] = None,
+    threads_per_run: int = 1,
 ) -> Dict[str, Any]:
     """Train every available encoder of ``encoders`` (``BASELINE`` first) on seeds
-    ``0..seeds-1``; return the summary (see ``summarize``). Runs are kept under
-    ``out_dir/runs/<encoder>/seed<s>/`` and reused or resumed by a rerun."""
+    ``0..seeds-1`` with ``runner`` (default: one after another, see
+    ``fla_encoders.experiments.runner``); return the summary (see ``summarize``). Runs are kept
+    under ``out_dir/runs/<encoder>/seed<s>/`` and reused or resumed by a rerun."""
     if seeds < 1:
         raise ValueError(f"seeds: expected >= 1, got {seeds}")
     order = [BASELINE] + [e for e in encoders if e != BASELINE]
-    runs: Dict[str, List[Dict[str, Any]]] = {}
-    unavailable: Dict[str, str] = {}
-    datasets = None
-    for encoder in order:
-        reason = unavailable_reason(encoder)
-        if reason is not None:
-            unavailable[encoder] = reason
-            log.warning("%s unavailable: %s", encoder, reason)
-            continue
-        runs[encoder] = []
-        for seed in range(seeds):
-            config = encoder_config(encoder, base, [*overrides, f"training.seed={seed}"])
-            datasets = datasets or datasets_for(config)
-            log.info("training %s, seed %d", encoder, seed)
-            result = run_experiment(config, out_dir / "runs" / encoder / f"seed{seed}", datasets)
-            runs[encoder].append(result)
-            log.info("%s seed %d: test IC %.4f", encoder, seed, result["test"]["mean"]["ic"])
+    unavailable = {e: r for e, r in ((e, unavailable_reason(e)) for e in order) if r is not None}
+    for encoder, reason in unavailable.items():
+        log.warning("%s unavailable: %s", encoder, reason)
+    available = [e for e in order if e not in unavailable]
+    specs = run_specs(available, seeds, base, overrides, out_dir, threads_per_run)
+    runner = SerialRunner() if runner is None else runner
+    results = {spec.name: result for spec, result in runner.run(specs, RunBoard(len(specs)))}
+    runs = {e: [results[f"{e}/seed{s}"] for s in range(seeds)] for e in available}
     return summarize(runs, unavailable, seeds)
 
 

@@ -8,7 +8,7 @@ A configuration (``fla_encoders.experiments.config.load_config``) holds ``"model
 import json
 import time
 from pathlib import Path
-from typing import Any, Dict, Optional, Union
+from typing import Any, Callable, Dict, Optional, Union
 
 import torch
 
@@ -29,13 +29,17 @@ def datasets_for(config: Dict[str, Any]) -> Datasets:
 
 
 def run_experiment(
-    config: Dict[str, Any], out_dir: Union[str, Path], datasets: Optional[Datasets] = None
+    config: Dict[str, Any],
+    out_dir: Union[str, Path],
+    datasets: Optional[Datasets] = None,
+    on_epoch: Optional[Callable[[Dict[str, float]], None]] = None,
 ) -> Dict[str, Any]:
     """Train and test; resumable. Writes ``out_dir/config.json`` (a rerun must match it),
     ``out_dir/checkpoint.pt`` while training and
     ``out_dir/model.pt`` (configuration, weights, result) at the end; returns the result:
     ``encoder``, ``seed``, ``best_epoch``, ``best_valid_ic``, ``history``, ``test`` (metrics),
-    ``daily`` (test dates and daily IC) and ``info`` (monitoring values per test date)."""
+    ``daily`` (test dates, daily IC averaged over targets and per target) and ``info``
+    (monitoring values per test date). ``on_epoch`` goes to ``fit``."""
     out_dir = Path(out_dir)
     claimed = out_dir / "config.json"
     if claimed.exists() and json.loads(claimed.read_text()) != config:
@@ -50,13 +54,20 @@ def run_experiment(
     claimed.write_text(json.dumps(config, indent=2) + "\n")
     datasets = datasets or datasets_for(config)
     train_config = TrainConfig.from_dict(config.get("training", {}))
+    if train_config.threads is not None:
+        torch.set_num_threads(train_config.threads)
     started = time.time()
     torch.manual_seed(train_config.seed)
     prepared = datasets["train"].prepared
     sizes = {"n_features": prepared.n_features, "num_targets": prepared.num_targets}
     model = build_model(config, **sizes)
     fitted = fit(
-        model, datasets["train"], datasets["valid"], train_config, out_dir / "checkpoint.pt"
+        model,
+        datasets["train"],
+        datasets["valid"],
+        train_config,
+        out_dir / "checkpoint.pt",
+        on_epoch,
     )
     result = {
         "encoder": config["model"].get("encoder_name"),
@@ -77,7 +88,7 @@ def run_experiment(
 
 
 def evaluate_model(model: torch.nn.Module, dataset: BatchTimeSeriesDataset) -> Dict[str, Any]:
-    """``{"metrics", "daily": {"date", "ic", "rank_ic"}, "info"}`` of ``model`` on ``dataset``."""
+    """``{"metrics", "daily", "info"}`` of ``model`` on ``dataset`` (see ``run_experiment``)."""
     predictions = predict(model, dataset)
     daily = predictions.daily_ic()
     dates = dataset.prepared.panel.dates
@@ -87,6 +98,10 @@ def evaluate_model(model: torch.nn.Module, dataset: BatchTimeSeriesDataset) -> D
             "date": [dates[int(d)] for d in daily["date"]],
             "ic": daily["ic"].tolist(),
             "rank_ic": daily["rank_ic"].tolist(),
+            "targets": {
+                name: {key: series.tolist() for key, series in values.items()}
+                for name, values in daily["targets"].items()
+            },
         },
         "info": {
             key: {"date": [dates[d] for d in predictions.batch_dates], "value": values}

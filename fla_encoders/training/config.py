@@ -1,7 +1,7 @@
 """Training settings: the ``"training"`` section of an experiment configuration."""
 
 from dataclasses import dataclass, fields
-from typing import Any, Dict
+from typing import Any, Dict, Optional
 
 
 @dataclass
@@ -16,6 +16,7 @@ class TrainConfig:
     clip_norm: float = 1.0
     checkpoint_every: int = 50  # optimizer steps between mid-epoch checkpoints
     progress: bool = False  # tqdm bars, when tqdm is installed
+    threads: Optional[int] = None  # torch CPU threads; part of the run: results depend on it
 
     @classmethod
     def from_dict(cls, values: Dict[str, Any]) -> "TrainConfig":

@@ -11,7 +11,7 @@ import logging
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Union
+from typing import Callable, Dict, List, Optional, Union
 
 import torch
 from torch import nn
@@ -68,11 +68,13 @@ def fit(
     valid_set: BatchTimeSeriesDataset,
     config: TrainConfig,
     checkpoint: Optional[Union[str, Path]] = None,
+    on_epoch: Optional[Callable[[Dict[str, float]], None]] = None,
 ) -> FitResult:
     """Train ``model`` in place; on return it holds the weights of its best validation epoch.
 
     With ``checkpoint`` (a file path), the state is saved there atomically every
     ``config.checkpoint_every`` steps and after each epoch, and a run finding it resumes.
+    ``on_epoch(record)`` is called after each epoch with its history record.
     """
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
@@ -134,6 +136,8 @@ def fit(
         state.update(epoch=epoch + 1, step=0, losses=[])
         state["done"] = state["bad_epochs"] >= config.patience
         save()
+        if on_epoch is not None:
+            on_epoch(record)
     if state["best_model"] is not None:
         model.load_state_dict(state["best_model"])
     return FitResult(state["best_epoch"], state["best_valid_ic"], state["history"])

@@ -9,21 +9,21 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
+from myfla._checks import check_choice, check_multiple
 from myfla.layers.utils import (
     check_layer_inputs,
     get_layer_cache,
     project_and_convolve,
     repad_hidden_states,
+    select_mode,
     unpad_hidden_states,
     update_layer_cache,
 )
 from myfla.modules import FusedRMSNormGated, RMSNorm, ShortConvolution
+from myfla.modules.norm.fused_norm_gate import GATE_ACTIVATIONS
 from myfla.ops.gated_delta_rule import chunk_gated_delta_rule, fused_recurrent_gated_delta_rule
 
 MODES = ("chunk", "fused_recurrent")
-GATE_ACTIVATIONS = ("swish", "silu", "sigmoid")
-# Inputs of at most this many tokens run token by token in eval mode, as in fla.
-RECURRENT_MAX_LEN = 64
 
 
 def _inverse_softplus(x: torch.Tensor) -> torch.Tensor:
@@ -57,13 +57,8 @@ class GatedDeltaNet(nn.Module):
         **kwargs,
     ):
         super().__init__()
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-        if output_gate_activation not in GATE_ACTIVATIONS:
-            raise ValueError(
-                f"output_gate_activation must be one of {GATE_ACTIVATIONS}, "
-                f"got {output_gate_activation!r}"
-            )
+        check_choice("mode", mode, MODES)
+        check_choice("output_gate_activation", output_gate_activation, GATE_ACTIVATIONS)
         self.mode = mode
         self.allow_neg_eigval = allow_neg_eigval
         self.hidden_size = hidden_size
@@ -85,10 +80,7 @@ class GatedDeltaNet(nn.Module):
                 f"expand_v={expand_v} times head_dim={head_dim} must be a whole number, "
                 f"got {head_dim * expand_v}"
             )
-        if self.num_v_heads % num_heads != 0:
-            raise ValueError(
-                f"num_v_heads={self.num_v_heads} must be a multiple of num_heads={num_heads}"
-            )
+        check_multiple("num_v_heads", self.num_v_heads, "num_heads", num_heads)
 
         self.q_proj = nn.Linear(hidden_size, self.key_dim, bias=False)
         self.k_proj = nn.Linear(hidden_size, self.key_dim, bias=False)
@@ -130,15 +122,6 @@ class GatedDeltaNet(nn.Module):
             self.o_norm = RMSNorm(self.head_v_dim, eps=norm_eps, dtype=torch.float32)
         self.o_proj = nn.Linear(self.value_dim, hidden_size, bias=False)
 
-    def _select_mode(self, seq_len: int) -> str:
-        if torch.is_grad_enabled():
-            return "chunk"
-        if seq_len <= RECURRENT_MAX_LEN and not self.training:
-            return "fused_recurrent"
-        if self.training and self.mode != "chunk":
-            raise ValueError("GatedDeltaNet supports only mode='chunk' in training")
-        return self.mode
-
     def forward(
         self,
         hidden_states: torch.Tensor,
@@ -153,7 +136,7 @@ class GatedDeltaNet(nn.Module):
         Returns ``(o, None, past_key_values)``."""
         check_layer_inputs(hidden_states, self.hidden_size, attention_mask)
         batch_size, q_len, _ = hidden_states.shape
-        mode = self._select_mode(q_len)
+        mode = select_mode(self.mode, q_len, self.training, recurrent_only_in_inference=True)
 
         last_state = get_layer_cache(self, past_key_values)
         hidden_states, indices, cu_seqlens = unpad_hidden_states(

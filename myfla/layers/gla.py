@@ -8,11 +8,13 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
+from myfla._checks import check_choice, check_multiple
 from myfla.layers.utils import (
     check_layer_inputs,
     get_layer_cache,
     project_and_convolve,
     repad_hidden_states,
+    select_mode,
     unpad_hidden_states,
     update_layer_cache,
 )
@@ -21,13 +23,6 @@ from myfla.modules.activations import ACT2FN
 from myfla.ops.gla import chunk_gla, fused_chunk_gla, fused_recurrent_gla
 
 MODES = ("chunk", "fused_recurrent", "fused_chunk")
-# Inputs of at most this many tokens run token by token, in any mode, as in fla.
-RECURRENT_MAX_LEN = 64
-
-
-def _check_choice(name: str, value, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"{name} must be one of {sorted(choices)}, got {value!r}")
 
 
 def _whole(name: str, value: float) -> int:
@@ -68,20 +63,17 @@ class GatedLinearAttention(nn.Module):
         layer_idx: Optional[int] = None,
     ):
         super().__init__()
-        _check_choice("mode", mode, MODES)
+        check_choice("mode", mode, MODES)
         if feature_map is not None:
-            _check_choice("feature_map", feature_map, ACT2FN)
-        _check_choice("gate_fn", gate_fn, ACT2FN)
+            check_choice("feature_map", feature_map, ACT2FN)
+        check_choice("gate_fn", gate_fn, ACT2FN)
         self.mode = mode
         self.hidden_size = hidden_size
         self.expand_k = expand_k
         self.expand_v = expand_v
         self.num_heads = num_heads
         self.num_kv_heads = num_heads if num_kv_heads is None else num_kv_heads
-        if num_heads % self.num_kv_heads != 0:
-            raise ValueError(
-                f"num_heads={num_heads} must be a multiple of num_kv_heads={self.num_kv_heads}"
-            )
+        check_multiple("num_heads", num_heads, "num_kv_heads", self.num_kv_heads)
         self.num_kv_groups = num_heads // self.num_kv_heads
         self.feature_map_fn = None if feature_map is None else ACT2FN[feature_map]
         self.use_short_conv = use_short_conv
@@ -156,7 +148,7 @@ class GatedLinearAttention(nn.Module):
         Returns ``(o, None, past_key_values)``."""
         check_layer_inputs(hidden_states, self.hidden_size, attention_mask)
         batch_size, q_len, _ = hidden_states.shape
-        mode = "fused_recurrent" if q_len <= RECURRENT_MAX_LEN else self.mode
+        mode = select_mode(self.mode, q_len, self.training)
 
         last_state = get_layer_cache(self, past_key_values)
         hidden_states, indices, cu_seqlens = unpad_hidden_states(

@@ -7,9 +7,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
-from myfla.layers.utils import get_layer_cache, update_layer_cache
+from myfla._checks import check_choice, check_divisor
+from myfla.layers.utils import (
+    RECURRENT_MAX_LEN,
+    check_layer_inputs,
+    get_layer_cache,
+    select_mode,
+    update_layer_cache,
+)
 from myfla.modules import GroupNorm, LoRA
-from myfla.modules.l2norm import l2_norm
+from myfla.modules.norm.l2norm import l2_norm
 from myfla.modules.token_shift import token_shift
 from myfla.ops.rwkv7 import (
     chunk_rwkv7,
@@ -22,8 +29,6 @@ from myfla.ops.rwkv7 import (
 MODES = ("chunk", "fused_recurrent")
 # w = -exp(-0.5) * sigmoid(.): the per-step log decay lies in (-exp(-0.5), 0).
 DECAY_BOUND = -0.6065306597126334
-# In eval mode without autograd, inputs shorter than this run token by token, as in fla.
-CHUNK_MIN_LEN = 64
 
 
 def _low_rank(value: Optional[int], multiplier: float, hidden_size: int, factor: float) -> int:
@@ -61,20 +66,14 @@ class RWKV7Attention(nn.Module):
         **kwargs,
     ):
         super().__init__()
-        if mode not in MODES:
-            raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
+        check_choice("mode", mode, MODES)
         if head_dim is None and num_heads is None:
             raise ValueError("either head_dim or num_heads must be given")
         if head_dim is not None:
-            if head_dim <= 0 or hidden_size % head_dim != 0:
-                raise ValueError(
-                    f"head_dim must divide hidden_size={hidden_size}, got head_dim={head_dim}"
-                )
+            check_divisor("head_dim", head_dim, hidden_size, f"hidden_size={hidden_size}")
             num_heads = hidden_size // head_dim
-        elif num_heads <= 0 or hidden_size % num_heads != 0:
-            raise ValueError(
-                f"num_heads must divide hidden_size={hidden_size}, got num_heads={num_heads}"
-            )
+        else:
+            check_divisor("num_heads", num_heads, hidden_size, f"hidden_size={hidden_size}")
         self.mode = mode
         self.hidden_size = hidden_size
         self.key_dim = hidden_size
@@ -167,13 +166,7 @@ class RWKV7Attention(nn.Module):
         self.o_proj.weight.zero_()
 
     def _check_inputs(self, hidden_states, attention_mask, v_first) -> None:
-        if not isinstance(hidden_states, torch.Tensor) or hidden_states.dim() != 3:
-            raise ValueError("hidden_states must be a [B, T, hidden_size] tensor")
-        if hidden_states.shape[-1] != self.hidden_size:
-            raise ValueError(
-                f"hidden_states must have last dimension hidden_size={self.hidden_size}, "
-                f"got {list(hidden_states.shape)}"
-            )
+        check_layer_inputs(hidden_states, self.hidden_size, attention_mask=None)
         batch, seq_len = hidden_states.shape[:2]
         if attention_mask is not None and (
             attention_mask.dim() != 2
@@ -249,7 +242,12 @@ class RWKV7Attention(nn.Module):
 
         r, w, k, a = (rearrange(x, "b t (h d) -> b t h d", d=self.head_dim) for x in (r, w, k, a))
         v = rearrange(v, "b t (h d) -> b t h d", d=self.head_v_dim)
-        if self.training or seq_len >= CHUNK_MIN_LEN or torch.is_grad_enabled():
+        # fla's RWKV7 never reads its mode, and runs chunk from RECURRENT_MAX_LEN tokens on.
+        mode = select_mode(
+            "chunk", seq_len, self.training,
+            recurrent_max_len=RECURRENT_MAX_LEN - 1, recurrent_only_in_inference=True,
+        )  # fmt: skip
+        if mode == "chunk":
             o, recurrent_state = chunk_rwkv7(
                 r, w, k, v, -kk, kk * a, scale=1.0,
                 initial_state=recurrent_state, output_final_state=use_cache,

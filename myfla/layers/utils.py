@@ -1,4 +1,5 @@
-"""Padding helpers and per-layer cache access shared by the layers (fla.layers.utils).
+"""What the layers share (fla.layers.utils): padding helpers, input checks, the choice of op
+(chunk or token by token), the projections with their short convolutions and the cache access.
 
 A ``[B, T]`` attention mask (1 = token, 0 = padding) turns padded ``[B, T, ...]`` tensors into
 packed ``[total, ...]`` ones (tokens in row-major order) plus ``cu_seqlens [B + 1]`` (int32) for
@@ -13,11 +14,14 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from myfla.modules._common import check_tensor
+from myfla._checks import check_tensor
+
+# Inputs of at most this many tokens run token by token, as in fla (see select_mode).
+RECURRENT_MAX_LEN = 64
 
 
 def _check_indices(indices: Any) -> None:
-    check_tensor(indices, "indices")
+    check_tensor("indices", indices)
     if indices.dim() != 1 or indices.dtype.is_floating_point or indices.dtype == torch.bool:
         raise ValueError(
             f"indices must be a 1-D integer tensor, got {indices.dtype} {tuple(indices.shape)}"
@@ -25,7 +29,7 @@ def _check_indices(indices: Any) -> None:
 
 
 def _check_mask(attention_mask: Any) -> None:
-    check_tensor(attention_mask, "attention_mask")
+    check_tensor("attention_mask", attention_mask)
     if attention_mask.dim() != 2:
         raise ValueError(
             "attention_mask must be a [batch_size, seq_len] 0/1 padding mask, "
@@ -35,7 +39,7 @@ def _check_mask(attention_mask: Any) -> None:
 
 def index_first_axis(x: torch.Tensor, indices: torch.Tensor) -> torch.Tensor:
     """Rows ``x[indices]`` of ``x [N, ...]`` -> ``[len(indices), ...]``; differentiable in ``x``."""
-    check_tensor(x, "x")
+    check_tensor("x", x)
     _check_indices(indices)
     return x.index_select(0, indices)
 
@@ -47,7 +51,7 @@ def index_put_first_axis(
 
     Differentiable in ``x``; ``indices`` must not repeat.
     """
-    check_tensor(x, "x")
+    check_tensor("x", x)
     _check_indices(indices)
     if indices.shape[0] != x.shape[0]:
         raise ValueError(
@@ -103,7 +107,7 @@ def unpad_hidden_states(
     """
     if cu_seqlens is not None or attention_mask is None:
         return hidden_states, None, cu_seqlens
-    check_tensor(hidden_states, "hidden_states", min_dim=2)
+    check_tensor("hidden_states", hidden_states, min_dim=2)
     if tuple(hidden_states.shape[:2]) != (attention_mask.shape[0], q_len):
         raise ValueError(
             f"hidden_states must be [B, q_len, ...] = [{attention_mask.shape[0]}, {q_len}, ...], "
@@ -137,7 +141,7 @@ def repad_hidden_states(
     """
     if indices is None:
         return hidden_states
-    check_tensor(hidden_states, "hidden_states", min_dim=2)
+    check_tensor("hidden_states", hidden_states, min_dim=2)
     if hidden_states.shape[0] != 1:
         raise ValueError(
             f"hidden_states must be packed [1, total, ...], got {tuple(hidden_states.shape)}"
@@ -214,6 +218,44 @@ def check_layer_inputs(
         )
 
 
+def select_mode(
+    mode: str,
+    seq_len: int,
+    training: bool,
+    *,
+    recurrent_max_len: int = RECURRENT_MAX_LEN,
+    recurrent_only_in_inference: bool = False,
+) -> str:
+    """The op that a layer configured with ``mode`` runs on ``seq_len`` tokens.
+
+    Short inputs (``seq_len <= recurrent_max_len``) run ``'fused_recurrent'``, others ``mode``.
+    With ``recurrent_only_in_inference``, the token loop is for inference only: autograd on means
+    ``'chunk'``, short inputs run token by token in eval mode only, and training with autograd
+    off refuses a ``mode`` other than ``'chunk'``.
+
+    fla 0.6.0's three rules, which the layers keep through these arguments:
+
+    - GatedLinearAttention: ``'fused_recurrent'`` if ``T <= 64``, else ``mode``;
+      ``select_mode(mode, T, training)``.
+    - GatedDeltaNet: ``'chunk'`` with autograd on, else ``'fused_recurrent'`` if ``T <= 64`` in
+      eval mode, else ``mode`` (asserted to be ``'chunk'`` in training);
+      ``select_mode(mode, T, training, recurrent_only_in_inference=True)``.
+    - RWKV7Attention: ``'chunk'`` in training, with autograd on or if ``T >= 64``, else
+      ``'fused_recurrent'``; its ``mode`` is never read: ``select_mode('chunk', T, training,
+      recurrent_max_len=63, recurrent_only_in_inference=True)``.
+    """
+    if recurrent_only_in_inference and torch.is_grad_enabled():
+        return "chunk"
+    if seq_len <= recurrent_max_len and not (recurrent_only_in_inference and training):
+        return "fused_recurrent"
+    if recurrent_only_in_inference and training and mode != "chunk":
+        raise ValueError(
+            f"mode={mode!r} with autograd off in training: the layer supports only mode='chunk' "
+            "in training"
+        )
+    return mode
+
+
 def require_cache_layer_idx(module: nn.Module, past_key_values: Any) -> int | None:
     """``module.layer_idx``; a ``ValueError`` if a cache is given but the layer has no index."""
     layer_idx = getattr(module, "layer_idx", None)
@@ -243,20 +285,6 @@ def update_layer_cache(
     return None
 
 
-__all__ = [
-    "check_layer_inputs",
-    "get_layer_cache",
-    "get_unpad_data",
-    "get_unpad_indices_and_cu",
-    "index_first_axis",
-    "index_put_first_axis",
-    "pad_input",
-    "repad_hidden_states",
-    "require_cache_layer_idx",
-    "unpad_hidden_states",
-    "unpad_input",
-    "update_layer_cache",
-]
 
 
 def project_and_convolve(
@@ -281,3 +309,21 @@ def project_and_convolve(
         for proj, conv, state in zip(projections, convs, states)
     ]
     return tuple(y for y, _ in outputs), tuple(state for _, state in outputs)
+
+
+__all__ = [
+    "check_layer_inputs",
+    "get_layer_cache",
+    "get_unpad_data",
+    "get_unpad_indices_and_cu",
+    "index_first_axis",
+    "index_put_first_axis",
+    "pad_input",
+    "project_and_convolve",
+    "repad_hidden_states",
+    "require_cache_layer_idx",
+    "select_mode",
+    "unpad_hidden_states",
+    "unpad_input",
+    "update_layer_cache",
+]

@@ -7,6 +7,8 @@ import math
 import torch
 from torch import nn
 
+from myfla._checks import check_choice
+
 ACTIVATIONS = {None: nn.Identity, "sigmoid": nn.Sigmoid, "tanh": nn.Tanh, "relu": nn.ReLU}
 
 
@@ -28,10 +30,7 @@ class LoRA(nn.Module):
         activation: str | None = "tanh",
     ):
         super().__init__()
-        if activation not in ACTIVATIONS:
-            raise ValueError(
-                f"activation must be one of {sorted(map(str, ACTIVATIONS))}, got {activation!r}"
-            )
+        check_choice("activation", activation, ACTIVATIONS)
         self.input_dim = input_dim
         self.output_dim = output_dim
         self.low_rank_dim = low_rank_dim

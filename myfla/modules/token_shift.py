@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import torch
 
-from myfla.modules._common import check_tensor
+from myfla._checks import check_tensor
 from myfla.ops.utils import check_cu_seqlens
 
 
@@ -25,7 +25,7 @@ def token_shift(
         sequence's last token (an empty packed sequence keeps its ``cache`` row, or zeros).
     ``chunk_indices`` is accepted for fla compatibility and not needed.
     """
-    check_tensor(x, "x")
+    check_tensor("x", x)
     if x.dim() != 3:
         raise ValueError(f"x must have shape [B, T, D], got {list(x.shape)}")
     batch, seq_len, dim = x.shape
@@ -34,7 +34,7 @@ def token_shift(
         offsets = check_cu_seqlens(cu_seqlens, batch, seq_len)
         num_seqs = len(offsets) - 1
     if cache is not None:
-        check_tensor(cache, "cache")
+        check_tensor("cache", cache)
         if tuple(cache.shape) != (num_seqs, dim):
             raise ValueError(
                 f"cache must have shape [N, D] = {[num_seqs, dim]}, got {list(cache.shape)}"

@@ -10,6 +10,7 @@ from tests.fla_encoders.builtin import N_FEATURES, require
 
 LEVELS = {
     "baseline_gru": "gru",
+    "baseline_linear": "linear",
     "baseline_transformer": "transformer",
     "level1_rwkv7": "rwkv7",
     "level2_gated_deltanet": "gated_deltanet",

@@ -4,8 +4,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from myfla.ops.common.gated_linear import intra_chunk_scores
 from myfla.ops.gla import chunk_gla, fused_chunk_gla, fused_recurrent_gla, naive_recurrent_gla
+from myfla.ops.kernels.decays import intra_chunk_scores
 from tests.golden import rel_err
 
 

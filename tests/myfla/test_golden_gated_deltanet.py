@@ -5,10 +5,9 @@ import os
 import pytest
 import torch
 
+from benchmarks.golden_replay import replay_layer_case, replay_op_case
 from myfla.ops.gated_delta_rule import chunk_gated_delta_rule, fused_recurrent_gated_delta_rule
 from tests.golden import cases, golden_dir, load
-from tests.myfla.layer_cases import replay_layer_case
-from tests.myfla.op_cases import replay_op_case
 
 GDN_OPS = {
     "chunk_gated_delta_rule",

@@ -5,18 +5,12 @@ import os
 import pytest
 import torch
 
-from myfla.ops.gla import chunk_gla, fused_recurrent_gla
+from benchmarks.golden_replay import recurrent_gla_as_chunk, replay_layer_case, replay_op_case
+from myfla.ops.gla import chunk_gla
 from tests.golden import cases, golden_dir, load
-from tests.myfla.layer_cases import replay_layer_case
-from tests.myfla.op_cases import replay_op_case
 
 GLA_OPS = {"chunk_gla", "fused_chunk_gla", "fused_recurrent_gla"}
 GLA_CASES = cases(lambda c: c.get("layer") == "GatedLinearAttention" or c.get("op") in GLA_OPS)
-
-
-def recurrent_gla_as_chunk(g=None, **kwargs):
-    """``fused_recurrent_gla`` called with ``chunk_gla``'s input names (``g`` for ``gk``)."""
-    return fused_recurrent_gla(gk=g, **kwargs)
 
 
 def test_fixtures_are_found():

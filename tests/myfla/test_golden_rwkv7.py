@@ -5,11 +5,10 @@ import os
 import pytest
 import torch
 
+from benchmarks.golden_replay import replay_layer_case, replay_op_case
 from myfla.layers import RWKV7Attention
 from myfla.ops.rwkv7 import chunk_rwkv7, fused_recurrent_rwkv7
 from tests.golden import TOLERANCES, cases, golden_dir, load, rel_err
-from tests.myfla.layer_cases import replay_layer_case
-from tests.myfla.op_cases import replay_op_case
 from tests.myfla.rwkv7_reference import layer_reference
 
 RWKV7_OPS = {"chunk_rwkv7", "fused_recurrent_rwkv7"}

@@ -1,4 +1,4 @@
-"""Padding helpers of myfla.layers.utils: unpad/repad round trips, gradients, cache access."""
+"""myfla.layers.utils: unpad/repad round trips, gradients, cache access, the choice of op."""
 
 import pytest
 import torch
@@ -13,6 +13,7 @@ from myfla.layers.utils import (
     index_put_first_axis,
     pad_input,
     repad_hidden_states,
+    select_mode,
     unpad_hidden_states,
     unpad_input,
     update_layer_cache,
@@ -143,3 +144,51 @@ def test_errors_name_the_argument():
         unpad_hidden_states(torch.randn(3, 6, 2), None, MASK, q_len=6)
     with pytest.raises(ValueError, match="hidden_states"):
         repad_hidden_states(torch.randn(2, 9, 4), torch.arange(9), 3, 5)
+
+
+def fla_gdn_mode(mode, seq_len, training):
+    """fla 0.6.0's GatedDeltaNet.forward, written out (None: its training assertion fails)."""
+    if torch.is_grad_enabled():
+        chosen = "chunk"
+    elif seq_len <= 64 and not training:
+        chosen = "fused_recurrent"
+    else:
+        chosen = mode
+    return None if training and chosen != "chunk" else chosen
+
+
+def fla_gla_mode(mode, seq_len, training):
+    return "fused_recurrent" if seq_len <= 64 else mode
+
+
+def fla_rwkv7_mode(mode, seq_len, training):
+    chunk = training or seq_len >= 64 or torch.is_grad_enabled()
+    return "chunk" if chunk else "fused_recurrent"
+
+
+@pytest.mark.parametrize(
+    "fla_rule,call",
+    [
+        (fla_gdn_mode, lambda m, t, tr: select_mode(m, t, tr, recurrent_only_in_inference=True)),
+        (fla_gla_mode, lambda m, t, tr: select_mode(m, t, tr)),
+        (
+            fla_rwkv7_mode,
+            lambda m, t, tr: select_mode(
+                "chunk", t, tr, recurrent_max_len=63, recurrent_only_in_inference=True
+            ),
+        ),
+    ],
+    ids=["GatedDeltaNet", "GatedLinearAttention", "RWKV7Attention"],
+)
+@pytest.mark.parametrize("mode", ["chunk", "fused_recurrent", "fused_chunk"])
+@pytest.mark.parametrize("training", [False, True])
+@pytest.mark.parametrize("grad", [False, True])
+def test_select_mode_follows_fla(fla_rule, call, mode, training, grad):
+    for seq_len in (0, 1, 63, 64, 65, 200):
+        with torch.set_grad_enabled(grad):
+            expected = fla_rule(mode, seq_len, training)
+            if expected is None:
+                with pytest.raises(ValueError, match="only mode='chunk' in training"):
+                    call(mode, seq_len, training)
+            else:
+                assert call(mode, seq_len, training) == expected, seq_len

@@ -1,14 +1,14 @@
 """``chunk_gated_delta_rule``: the gated delta rule computed chunk by chunk (training, prefill)."""
 
-import functools
 from typing import Optional, Tuple
 
 import torch
 
-from myfla.ops.common.delta_rule import chunk_delta_rule
-from myfla.ops.utils.inputs import chunk_size_option
+from myfla.ops.kernel_inputs import KernelInputs
+from myfla.ops.kernels.delta_rule import chunk_delta_rule
+from myfla.ops.options import chunk_size_option, pop_options
 
-from .inputs import pop_options, run_gated_delta_rule
+from .inputs import gated_delta_rule_tensors
 
 
 def chunk_gated_delta_rule(
@@ -54,25 +54,17 @@ def chunk_gated_delta_rule(
         raise ValueError("beta must be a [B, T, HV] tensor, got None")
     if beta.dim() != 3:
         raise ValueError(f"beta must have shape [B, T, HV], got {list(beta.shape)}")
-    return run_gated_delta_rule(
-        functools.partial(chunk_delta_rule, chunk_size=chunk_size),
-        q,
-        k,
-        v,
-        g,
-        beta,
-        scale,
-        initial_state,
-        output_final_state,
-        use_qk_l2norm_in_kernel=use_qk_l2norm_in_kernel,
-        use_beta_sigmoid_in_kernel=use_beta_sigmoid_in_kernel,
-        allow_neg_eigval=allow_neg_eigval,
+    tensors = gated_delta_rule_tensors(
+        q, k, v, g, beta, use_qk_l2norm_in_kernel=use_qk_l2norm_in_kernel,
+        use_beta_sigmoid_in_kernel=use_beta_sigmoid_in_kernel, allow_neg_eigval=allow_neg_eigval,
         use_gate_in_kernel=bool(options.get("use_gate_in_kernel", False)),
-        A_log=options.get("A_log"),
-        dt_bias=options.get("dt_bias"),
-        state_v_first=state_v_first,
-        cu_seqlens=cu_seqlens,
-    )
+        A_log=options.get("A_log"), dt_bias=options.get("dt_bias"),
+    )  # fmt: skip
+    inputs = KernelInputs.from_fla(
+        tensors, out_dtype=q.dtype, scale=scale, initial_state=initial_state,
+        output_final_state=output_final_state, state_v_first=state_v_first, cu_seqlens=cu_seqlens,
+    )  # fmt: skip
+    return inputs.run(chunk_delta_rule, chunk_size=chunk_size)
 
 
 chunk_gdn = chunk_gated_delta_rule

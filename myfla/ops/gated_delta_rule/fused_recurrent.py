@@ -4,9 +4,11 @@ from typing import Optional, Tuple
 
 import torch
 
-from myfla.ops.common.delta_rule import recurrent_delta_rule
+from myfla.ops.kernel_inputs import KernelInputs
+from myfla.ops.kernels.delta_rule import recurrent_delta_rule
+from myfla.ops.options import pop_options
 
-from .inputs import pop_options, run_gated_delta_rule
+from .inputs import gated_delta_rule_tensors
 
 
 def fused_recurrent_gated_delta_rule(
@@ -39,27 +41,16 @@ def fused_recurrent_gated_delta_rule(
     Unlike fla's kernel, this one is differentiable (autograd through the steps).
     """
     state_v_first, _ = pop_options(kwargs, state_v_first, ())
-    return run_gated_delta_rule(
-        recurrent_delta_rule,
-        q,
-        k,
-        v,
-        g,
-        beta,
-        scale,
-        initial_state,
-        output_final_state,
-        use_qk_l2norm_in_kernel=use_qk_l2norm_in_kernel,
-        use_beta_sigmoid_in_kernel=use_beta_sigmoid_in_kernel,
-        allow_neg_eigval=allow_neg_eigval,
-        use_gate_in_kernel=use_gate_in_kernel,
-        A_log=A_log,
-        dt_bias=dt_bias,
-        state_v_first=state_v_first,
-        cu_seqlens=cu_seqlens,
-        gk=gk,
-        gv=gv,
-    )
+    tensors = gated_delta_rule_tensors(
+        q, k, v, g, beta, gk, gv, use_qk_l2norm_in_kernel=use_qk_l2norm_in_kernel,
+        use_beta_sigmoid_in_kernel=use_beta_sigmoid_in_kernel, allow_neg_eigval=allow_neg_eigval,
+        use_gate_in_kernel=use_gate_in_kernel, A_log=A_log, dt_bias=dt_bias,
+    )  # fmt: skip
+    inputs = KernelInputs.from_fla(
+        tensors, out_dtype=q.dtype, scale=scale, initial_state=initial_state,
+        output_final_state=output_final_state, state_v_first=state_v_first, cu_seqlens=cu_seqlens,
+    )  # fmt: skip
+    return inputs.run(recurrent_delta_rule)
 
 
 fused_recurrent_gdn = fused_recurrent_gated_delta_rule

@@ -1,14 +1,12 @@
 """``chunk_dplr_delta_rule``: the DPLR delta rule computed chunk by chunk (training, prefill)."""
 
-import functools
 from typing import Optional, Tuple
 
 import torch
 
-from myfla.ops.common.dplr import chunk_dplr_delta_rule as _chunk_kernel
-from myfla.ops.utils.inputs import chunk_size_option, pop_options
-
-from .inputs import run_dplr
+from myfla.ops.kernel_inputs import KernelInputs, check_qkv
+from myfla.ops.kernels import dplr
+from myfla.ops.options import chunk_size_option, pop_options
 
 
 def chunk_dplr_delta_rule(
@@ -30,7 +28,7 @@ def chunk_dplr_delta_rule(
     lower_bound: Optional[float] = None,
     **kwargs,
 ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
-    """The DPLR delta rule (see ``myfla.ops.common.dplr``) over chunks of tokens.
+    """The DPLR delta rule (see ``myfla.ops.kernels.dplr``) over chunks of tokens.
 
     Args:
         q, k, a, b: ``[B, T, H, K]``; gk: ``[B, T, H, K]`` log decays; v: ``[B, T, H, V]``.
@@ -44,8 +42,9 @@ def chunk_dplr_delta_rule(
     """
     pop_options(kwargs, False, ())
     size = chunk_size_option(chunk_size, cp_context)
-    return run_dplr(
-        functools.partial(_chunk_kernel, chunk_size=size),
-        ("q", "k", "v", "a", "b", "gk"),
-        q, k, v, a, b, gk, scale, initial_state, output_final_state, cu_seqlens,
+    check_qkv(q, k, v, a=a, b=b, gk=gk)
+    inputs = KernelInputs.from_fla(
+        dict(q=q, k=k, v=v, a=a, b=b, gk=gk), out_dtype=q.dtype, scale=scale,
+        initial_state=initial_state, output_final_state=output_final_state, cu_seqlens=cu_seqlens,
     )  # fmt: skip
+    return inputs.run(dplr.chunk_dplr_delta_rule, chunk_size=size)

@@ -4,14 +4,9 @@ from typing import Optional, Tuple
 
 import torch
 
-from myfla.ops.common.dplr import recurrent_dplr_delta_rule
-
-from .inputs import run_dplr
-
-
-def check_reverse(reverse: bool) -> None:
-    if reverse:
-        raise NotImplementedError("reverse=True is not supported by myfla")
+from myfla.ops.kernel_inputs import KernelInputs, check_qkv
+from myfla.ops.kernels.dplr import recurrent_dplr_delta_rule
+from myfla.ops.options import refuse_reverse
 
 
 def fused_recurrent_dplr_delta_rule(
@@ -31,9 +26,10 @@ def fused_recurrent_dplr_delta_rule(
 
     Unlike fla's kernel, this one is differentiable (autograd through the steps).
     """
-    check_reverse(reverse)
-    return run_dplr(
-        recurrent_dplr_delta_rule,
-        ("q", "k", "v", "a", "b", "gk"),
-        q, k, v, a, b, gk, scale, initial_state, output_final_state, cu_seqlens,
+    refuse_reverse(reverse)
+    check_qkv(q, k, v, a=a, b=b, gk=gk)
+    inputs = KernelInputs.from_fla(
+        dict(q=q, k=k, v=v, a=a, b=b, gk=gk), out_dtype=q.dtype, scale=scale,
+        initial_state=initial_state, output_final_state=output_final_state, cu_seqlens=cu_seqlens,
     )  # fmt: skip
+    return inputs.run(recurrent_dplr_delta_rule)

@@ -4,9 +4,10 @@ from typing import Optional, Tuple
 
 import torch
 
-from myfla.ops.common.gated_linear import chunk_gated_linear_attention
+from myfla.ops.kernel_inputs import KernelInputs
+from myfla.ops.kernels.gated_linear import chunk_gated_linear_attention
 
-from .inputs import run_gla
+from .inputs import gla_tensors
 
 
 def chunk_gla(
@@ -34,15 +35,8 @@ def chunk_gla(
     """
     if g is None:
         raise ValueError("g must be a [B, T, H, K] tensor of log decays, got None")
-    return run_gla(
-        chunk_gated_linear_attention,
-        q,
-        k,
-        v,
-        {"g": g},
-        scale,
-        initial_state,
-        output_final_state,
-        state_v_first,
-        cu_seqlens,
-    )
+    inputs = KernelInputs.from_fla(
+        gla_tensors(q, k, v, g=g), out_dtype=q.dtype, scale=scale, initial_state=initial_state,
+        output_final_state=output_final_state, state_v_first=state_v_first, cu_seqlens=cu_seqlens,
+    )  # fmt: skip
+    return inputs.run(chunk_gated_linear_attention)

@@ -4,10 +4,11 @@ from typing import Optional, Tuple
 
 import torch
 
-from myfla.ops.common.gated_linear import recurrent_gated_linear_attention
-from myfla.ops.utils.inputs import pop_options
+from myfla.ops.kernel_inputs import KernelInputs
+from myfla.ops.kernels.gated_linear import recurrent_gated_linear_attention
+from myfla.ops.options import pop_options
 
-from .inputs import run_gla
+from .inputs import gla_tensors
 
 
 def fused_recurrent_gla(
@@ -32,16 +33,9 @@ def fused_recurrent_gla(
         reverse: run from the last token to the first (of each sequence).
     """
     state_v_first, _ = pop_options(kwargs, state_v_first, ())
-    return run_gla(
-        recurrent_gated_linear_attention,
-        q,
-        k,
-        v,
-        {"gk": gk, "gv": gv},
-        scale,
-        initial_state,
-        output_final_state,
-        state_v_first,
-        cu_seqlens,
-        reverse=bool(reverse),
-    )
+    inputs = KernelInputs.from_fla(
+        gla_tensors(q, k, v, gk=gk, gv=gv), out_dtype=q.dtype, scale=scale,
+        initial_state=initial_state, output_final_state=output_final_state,
+        state_v_first=state_v_first, cu_seqlens=cu_seqlens,
+    )  # fmt: skip
+    return inputs.run(recurrent_gated_linear_attention, reverse=bool(reverse))

@@ -1,15 +1,12 @@
 """``chunk_rwkv7``: RWKV7's state update computed chunk by chunk (training, prefill)."""
 
-import functools
 from typing import Optional, Tuple
 
 import torch
 
-from myfla.ops.common.dplr import chunk_dplr_delta_rule
-from myfla.ops.generalized_delta_rule.inputs import run_dplr
-from myfla.ops.utils.inputs import chunk_size_option
-
-NAMES = ("r", "k", "v", "a", "b", "w")
+from myfla.ops.kernel_inputs import KernelInputs, check_qkv
+from myfla.ops.kernels.dplr import chunk_dplr_delta_rule
+from myfla.ops.options import chunk_size_option
 
 
 def chunk_rwkv7(
@@ -42,8 +39,9 @@ def chunk_rwkv7(
     options of fla: accepted, and not needed here.
     """
     size = chunk_size_option(chunk_size, cp_context)
-    return run_dplr(
-        functools.partial(chunk_dplr_delta_rule, chunk_size=size),
-        NAMES,
-        r, k, v, a, b, w, scale, initial_state, output_final_state, cu_seqlens,
+    check_qkv(r, k, v, ("r", "k", "v"), a=a, b=b, w=w)
+    inputs = KernelInputs.from_fla(  # the DPLR kernel, q = r and gk = w
+        dict(q=r, k=k, v=v, a=a, b=b, gk=w), out_dtype=r.dtype, scale=scale,
+        initial_state=initial_state, output_final_state=output_final_state, cu_seqlens=cu_seqlens,
     )  # fmt: skip
+    return inputs.run(chunk_dplr_delta_rule, chunk_size=size)

@@ -4,12 +4,10 @@ from typing import Optional, Tuple
 
 import torch
 
-from myfla.ops.common.dplr import recurrent_dplr_delta_rule
-from myfla.ops.generalized_delta_rule.fused_recurrent import check_reverse
-from myfla.ops.generalized_delta_rule.inputs import run_dplr
-from myfla.ops.utils.inputs import check_tensor
-
-from .chunk import NAMES
+from myfla._checks import check_float_tensor
+from myfla.ops.kernel_inputs import KernelInputs, check_qkv
+from myfla.ops.kernels.dplr import recurrent_dplr_delta_rule
+from myfla.ops.options import refuse_reverse
 
 
 def fused_recurrent_rwkv7(
@@ -28,11 +26,12 @@ def fused_recurrent_rwkv7(
 
     Unlike fla's kernel, this one is differentiable (autograd through the steps).
     """
-    return run_dplr(
-        recurrent_dplr_delta_rule,
-        NAMES,
-        r, k, v, a, b, w, scale, initial_state, output_final_state, cu_seqlens,
+    check_qkv(r, k, v, ("r", "k", "v"), a=a, b=b, w=w)
+    inputs = KernelInputs.from_fla(  # the DPLR kernel, q = r and gk = w
+        dict(q=r, k=k, v=v, a=a, b=b, gk=w), out_dtype=r.dtype, scale=scale,
+        initial_state=initial_state, output_final_state=output_final_state, cu_seqlens=cu_seqlens,
     )  # fmt: skip
+    return inputs.run(recurrent_dplr_delta_rule)
 
 
 def fused_mul_recurrent_rwkv7(
@@ -52,11 +51,10 @@ def fused_mul_recurrent_rwkv7(
 
     Other arguments as ``fused_recurrent_rwkv7`` (``scale`` defaults to 1 here).
     """
-    check_reverse(reverse)
-    check_tensor("kk", kk, r.shape, "[B, T, H, K] as r")
-    check_tensor("a", a, r.shape, "[B, T, H, K] as r")
-    return run_dplr(
-        recurrent_dplr_delta_rule,
-        NAMES,
-        r, k, v, -kk, kk * a, w, scale, initial_state, output_final_state, cu_seqlens,
+    refuse_reverse(reverse)
+    check_float_tensor("kk", kk, r.shape, "[B, T, H, K] as r")
+    check_float_tensor("a", a, r.shape, "[B, T, H, K] as r")
+    return fused_recurrent_rwkv7(
+        r, w, k, v, -kk, kk * a, scale=scale, initial_state=initial_state,
+        output_final_state=output_final_state, cu_seqlens=cu_seqlens,
     )  # fmt: skip

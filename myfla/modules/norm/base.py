@@ -1,29 +1,16 @@
-"""Pieces shared by the modules: precision, argument checks, residual add, normalisation.
+"""What every norm shares: its argument checks, the residual add, the normalisation itself and
+``AffineNorm``, the base of the norm modules with their ``weight`` and ``bias``.
 
 Like fla's kernels, everything is computed in float32 (float64 when an input is float64) and the
 caller casts the result back to the input dtype.
 """
+
 from __future__ import annotations
 
 import torch
 from torch import nn
 
-
-def compute_dtype(*tensors: torch.Tensor | None) -> torch.dtype:
-    """float64 if any given tensor is float64, else float32 (``None`` entries are skipped)."""
-    if any(t is not None and t.dtype == torch.float64 for t in tensors):
-        return torch.float64
-    return torch.float32
-
-
-def check_tensor(value, name: str, min_dim: int = 1) -> None:
-    """Raise ``TypeError``/``ValueError`` unless ``value`` is a tensor with ``>= min_dim`` dims."""
-    if not isinstance(value, torch.Tensor):
-        raise TypeError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-    if value.dim() < min_dim:
-        raise ValueError(
-            f"{name} must have at least {min_dim} dimension(s), got shape {tuple(value.shape)}"
-        )
+from myfla._checks import check_divisor, check_tensor, compute_dtype
 
 
 def check_hidden_size(x: torch.Tensor, hidden_size: int, name: str = "x") -> None:
@@ -41,17 +28,14 @@ def check_norm_args(
     num_groups: int = 1,
 ) -> None:
     """Validate the arguments of a (group/RMS/layer) norm over the last dim of ``x [..., D]``."""
-    check_tensor(x, "x")
+    check_tensor("x", x)
     dim = x.shape[-1]
-    if not isinstance(num_groups, int) or num_groups < 1 or dim % num_groups != 0:
-        raise ValueError(
-            f"num_groups must be a positive divisor of the last dimension {dim}, got {num_groups}"
-        )
+    check_divisor("num_groups", num_groups, dim, f"the last dimension {dim}")
     for name, param in (("weight", weight), ("bias", bias)):
         if param is not None and tuple(param.shape) != (dim,):
             raise ValueError(f"{name} must have shape ({dim},), got {tuple(param.shape)}")
     if residual is not None:
-        check_tensor(residual, "residual")
+        check_tensor("residual", residual)
         if residual.shape != x.shape:
             raise ValueError(
                 f"residual must have the shape of x {tuple(x.shape)}, got {tuple(residual.shape)}"

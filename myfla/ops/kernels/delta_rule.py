@@ -15,15 +15,15 @@ from typing import Optional, Tuple
 
 import torch
 
-from .chunk import (
+from .chunked import (
     batched,
-    decay_matrix,
     fit_chunk_size,
     merge_chunks,
     scan_chunks,
     solve_unit_lower,
     split_chunks,
 )
+from .decays import decay_matrix
 
 
 def chunk_delta_rule(

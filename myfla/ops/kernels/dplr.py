@@ -15,7 +15,7 @@ from typing import Tuple
 import torch
 import torch.nn.functional as F
 
-from .chunk import (
+from .chunked import (
     batched,
     fit_chunk_size,
     merge_chunks,
@@ -23,7 +23,7 @@ from .chunk import (
     solve_unit_lower,
     split_chunks,
 )
-from .gated_linear import intra_chunk_scores, within_spread_limit
+from .decays import intra_chunk_scores, within_spread_limit
 
 
 def chunk_dplr_delta_rule(

@@ -1,5 +1,5 @@
-"""Pieces shared by the chunked ops: splitting the time axis, in-chunk decays, the WY solve and
-the chunk-to-chunk scan."""
+"""Pieces shared by the chunked kernels: splitting the time axis into chunks and back, the
+unit-triangular (WY) solve inside each chunk and the chunk-to-chunk scan of the state."""
 
 from typing import Optional, Tuple
 
@@ -31,17 +31,6 @@ def merge_chunks(x: torch.Tensor, seq_len: int) -> torch.Tensor:
 def batched(x: torch.Tensor) -> torch.Tensor:
     """``[..., M, N]`` -> ``[-1, M, N]``, as ``bmm`` and ``baddbmm`` take them."""
     return x.reshape((-1,) + x.shape[-2:])
-
-
-def decay_matrix(g_cum: torch.Tensor) -> torch.Tensor:
-    """``exp(g_i - g_j)`` for ``j <= i`` and 0 elsewhere.
-
-    ``g_cum``: ``[..., C]`` cumulative log decays inside each chunk; returns ``[..., C, C]``.
-    """
-    diff = g_cum.unsqueeze(-1) - g_cum.unsqueeze(-2)
-    # Zeroed above the diagonal before exp, where the difference may be positive and overflow,
-    # and again after (exp(0) = 1 there).
-    return diff.tril_().exp_().tril()
 
 
 def solve_unit_lower(strict_lower: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:

@@ -1,0 +1,23 @@
+"""The oracle of a synthetic panel: its planted signal scored as predictions, the IC a perfect
+model would reach on the same dates and assets."""
+
+from typing import Optional
+
+import torch
+
+from fla_encoders.data.dataset import BatchTimeSeriesDataset
+from fla_encoders.evaluation.predict import Predictions
+
+
+def oracle_predictions(dataset: BatchTimeSeriesDataset) -> Optional[Predictions]:
+    """The planted signal ``panel.signal[date, asset]`` as the prediction of every target, over
+    the rows of ``dataset``; None when the panel has no planted signal."""
+    panel = dataset.prepared.panel
+    if panel.signal is None:
+        return None
+    batches = [dataset[i] for i in range(len(dataset))]
+    date = torch.cat([b["date"] for b in batches])
+    asset = torch.cat([b["asset"] for b in batches])
+    label = torch.cat([b["label"] for b in batches])
+    pred = panel.signal[date, asset].float()[:, None].expand_as(label).contiguous()
+    return Predictions(pred, label, date, list(panel.target_names))

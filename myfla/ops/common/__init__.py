@@ -1,1 +1,0 @@
-"""Mechanisms shared by several ops: chunking and the delta rule in canonical form."""
