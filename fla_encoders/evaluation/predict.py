@@ -56,7 +56,10 @@ class Predictions:
         and ``instrument``, sorted; one float64 column per target (``target_names``)."""
         if self.asset is None or not self.dates or not self.assets:
             raise ValueError("to_frame: these predictions lack the panel's dates and assets")
-        import pandas
+        try:
+            import pandas
+        except ImportError as exc:
+            raise ImportError("to_frame needs pandas: pip install 'fla-encoders[pandas]'") from exc
 
         index = pandas.MultiIndex.from_arrays(
             [

@@ -3,6 +3,7 @@ panel holds; the options of sources."""
 
 import json
 import math
+import sys
 from datetime import date, datetime
 
 import pytest
@@ -162,3 +163,13 @@ def test_a_wide_parquet_file_and_an_unnamed_index_column(tmp_path):
         assert panel.dates == expected.dates and panel.assets == expected.assets
         assert torch.equal(panel.labels.nan_to_num(7.0), expected.labels.nan_to_num(7.0))
     assert source_of(tmp_path / "prices.parquet") == "prices"
+
+
+def test_without_pandas_csv_is_read_and_parquet_asks_for_the_extra(tmp_path, monkeypatch):
+    for module in ("pandas", "pyarrow", "pyarrow.csv", "pyarrow.parquet"):
+        monkeypatch.setitem(sys.modules, module, None)  # as in the base install: not importable
+    panel = load_price_csv(write_prices(tmp_path / "prices.csv"), lookback=5)
+    assert panel.features.shape == (30, 4, 10)
+    (tmp_path / "long.parquet").write_bytes(b"PAR1")
+    with pytest.raises(PanelFormatError, match=r"needs pandas and pyarrow: pip install"):
+        load_long_panel(tmp_path / "long.parquet", horizon=1)

@@ -1,6 +1,8 @@
 """pandas in and out: long, Qlib-style and wide DataFrames (and Parquet) to panels with the
 checks of files, and predictions back to a (datetime, instrument) frame."""
 
+import sys
+
 import pytest
 import torch
 from torch import nn
@@ -164,3 +166,11 @@ def test_predictions_without_the_panel_s_names_cannot_make_a_frame():
     bare = Predictions(torch.zeros(1, 1), torch.zeros(1, 1), torch.zeros(1), ["t"])
     with pytest.raises(ValueError, match="to_frame"):
         bare.to_frame()
+
+
+def test_to_frame_without_pandas_asks_for_the_extra(monkeypatch):
+    prepared = PreparedPanel(load_long_panel(long_frame(), horizon=1))
+    predictions = predict(LastStep(), BatchTimeSeriesDataset(prepared, [1], window=2))
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match=r"fla-encoders\[pandas\]"):
+        predictions.to_frame()
