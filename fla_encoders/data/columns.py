@@ -72,7 +72,7 @@ def label_columns_of(
         found = [i for i in others if table.names[i].startswith("label")]
     if not found:
         raise table.error(
-            f"label_columns: no column starts with 'label'; name them with label_columns=[...]; "
-            f"columns: {table.names}"
+            f"label_columns: none found (names starting with 'label', or Qlib's 'label' "
+            f"group); name them with label_columns=[...]; columns: {table.names}"
         )
     return found

@@ -50,9 +50,7 @@ def cells_of(values) -> Sequence:
     import pandas
 
     series = pandas.Series(values)
-    if pandas.api.types.is_bool_dtype(series.dtype) or pandas.api.types.is_numeric_dtype(
-        series.dtype
-    ):
+    if pandas.api.types.is_numeric_dtype(series.dtype):  # booleans included
         return series.to_numpy(dtype="float64", na_value=float("nan"), copy=True)
     missing = series.isna().tolist()
     cells = series.tolist()

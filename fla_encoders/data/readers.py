@@ -127,6 +127,8 @@ def arrow_csv_table(path: Path) -> Table:
     except pyarrow.ArrowInvalid as exc:
         standard_csv_table(path)  # names the line of a row with too many or too few fields
         raise PanelFormatError(f"{path}: {exc}") from exc
+    if read.num_columns != len(header[1]):  # pyarrow split the header otherwise
+        return standard_csv_table(path)
     columns = [
         [value.strip() for value in read.column(i).to_pylist()] for i in range(len(header[1]))
     ]
