@@ -46,12 +46,12 @@ def number(cell) -> float:
         text = cell.strip()
         if text in MISSING:
             return math.nan
-        if "_" in text:
-            raise ValueError(f"{cell!r} is not a number")
-        try:
-            return float(text)
-        except ValueError:
-            raise ValueError(f"{cell!r} is not a number") from None
+        if "_" not in text:  # float() takes "1_000"; a CSV number does not
+            try:
+                return float(text)
+            except ValueError:
+                pass
+        raise ValueError(f"{cell!r} is not a number")
     if isinstance(cell, (int, float)):
         return float(cell)
     raise ValueError(f"expected a number, got {type(cell).__name__} {cell!r}")

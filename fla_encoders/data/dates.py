@@ -16,14 +16,13 @@ Error = Callable[[int, str], Exception]  # (position, message) -> the error to r
 
 ISO = ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"]
 TIMES = [" %H:%M", "T%H:%M", " %H:%M:%S", "T%H:%M:%S", " %H:%M:%S.%f", "T%H:%M:%S.%f"]
-ZONES = ["%z"]
 DAY_FIRST = ["%d/%m/%Y", "%d-%m-%Y", "%d.%m.%Y", "%d/%m/%y"]
 MONTH_FIRST = ["%m/%d/%Y", "%m-%d-%Y", "%m.%d.%Y", "%m/%d/%y"]
 NAMED = ["%d %b %Y", "%d-%b-%Y", "%b %d, %Y", "%d %B %Y", "%B %d, %Y"]
 FORMATS = (
     ISO
     + [f"%Y-%m-%d{time}" for time in TIMES]
-    + [f"%Y-%m-%d{time}{zone}" for time in TIMES[2:] for zone in ZONES]
+    + [f"%Y-%m-%d{time}%z" for time in TIMES[2:]]
     + DAY_FIRST
     + MONTH_FIRST
     + NAMED
@@ -36,12 +35,9 @@ def parse(text: str, date_format: str) -> Optional[datetime.datetime]:
     """``text`` read with ``date_format``, timezone-aware ones in UTC (naive); None if it does
     not fit."""
     try:
-        value = datetime.datetime.strptime(text, date_format)
+        return as_datetime(datetime.datetime.strptime(text, date_format))
     except ValueError:
         return None
-    if value.tzinfo is not None:
-        value = value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
-    return value
 
 
 def column_format(
@@ -128,7 +124,8 @@ def parse_dates(
             continue
         text = as_text(cell)
         if text is None or text in MISSING:
-            what = "missing" if cell is None or text in MISSING else f"{cell!r} is not a date"
+            gone = cell is None or cell != cell or text in MISSING  # None, NaN, blank, NA...
+            what = "missing" if gone else f"{cell!r} is not a date"
             raise error(position, f"{what}; every row needs a date")
         texts.setdefault(text, position)
     chosen = column_format(texts, date_format, dayfirst, error) if texts else ""
