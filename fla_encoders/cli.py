@@ -2,11 +2,13 @@
 ``evaluate``, ``predict`` and ``compare``."""
 
 import argparse
+import functools
 import json
 import logging
+import sys
 import warnings
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from fla_encoders.registry import EncoderLoadError, EncoderPluginWarning, FLAEncoderFactory
 
@@ -93,6 +95,32 @@ def print_metrics(metrics: dict) -> None:
         )
 
 
+Command = Callable[[argparse.Namespace], int]
+
+
+def exits_on_failure(command: Command) -> Command:
+    """``command`` with a training or run-file failure (``TrainingError``, ``CheckpointError``)
+    turned into its message on stderr and exit code 1, without a traceback."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        from fla_encoders.training import CheckpointError, TrainingError
+
+        try:
+            return command(args)
+        except (TrainingError, CheckpointError) as exc:
+            print(f"fla-encoders {args.command}: error: {exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+def model_overrides(overrides: Sequence[str]) -> List[str]:
+    """The ``--set`` overrides of ``model.*`` settings."""
+    return [o for o in overrides if o.partition("=")[0].split(".")[0] == "model"]
+
+
+@exits_on_failure
 def train_command(args: argparse.Namespace) -> int:
     from fla_encoders.experiments import apply_overrides, load_config, run_experiment
 
@@ -106,36 +134,55 @@ def train_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def evaluate_command(args: argparse.Namespace) -> int:
-    from fla_encoders.experiments import apply_overrides, datasets_for, evaluate_model, load_trained
+def trained_split(args: argparse.Namespace):
+    """``(model, dataset)``: the model of ``--model`` as it was trained (``model.*`` settings
+    refused) and its ``--split`` of the data (``--data``, ``--set``), checked to fit it."""
+    from fla_encoders.experiments import apply_overrides, datasets_for, load_trained
 
+    refused = model_overrides(args.set)
+    if refused:
+        raise SystemExit(
+            f"--set {refused[0]}: {args.command} scores the model as it was trained, its model "
+            f"settings cannot change; train a new model with them (fla-encoders train --set ...)"
+        )
     config, model = load_trained(args.model)
     datasets = datasets_for(apply_overrides(config, data_overrides(args.data, config) + args.set))
     check_fits(model, datasets[args.split])
-    print_metrics(evaluate_model(model, datasets[args.split])["metrics"])
+    return model, datasets[args.split]
+
+
+@exits_on_failure
+def evaluate_command(args: argparse.Namespace) -> int:
+    from fla_encoders.experiments import evaluate_model
+
+    model, dataset = trained_split(args)
+    print_metrics(evaluate_model(model, dataset)["metrics"])
     return 0
 
 
+@exits_on_failure
 def predict_command(args: argparse.Namespace) -> int:
     from fla_encoders.data.frames import write_frame
     from fla_encoders.evaluation.predict import predict
-    from fla_encoders.experiments import apply_overrides, datasets_for, load_trained
 
-    config, model = load_trained(args.model)
-    datasets = datasets_for(apply_overrides(config, data_overrides(args.data, config) + args.set))
-    check_fits(model, datasets[args.split])
-    frame = predict(model, datasets[args.split]).to_frame()
+    model, dataset = trained_split(args)
+    frame = predict(model, dataset).to_frame()
     write_frame(frame, Path(args.out))
     print(f"wrote {len(frame)} scores ({args.split} split) to {args.out}")
     return 0
 
 
 def compare_command(args: argparse.Namespace) -> int:
+    from fla_encoders.evaluation.optional import require_stats
     from fla_encoders.experiments import load_config
     from fla_encoders.experiments.compare import compare
     from fla_encoders.experiments.report import table, write_report
     from fla_encoders.experiments.runner import make_runner
 
+    try:
+        require_stats()  # before any training: the decisions need them
+    except ImportError as exc:
+        raise SystemExit(f"compare: {exc}") from exc
     base = load_config(args.config)
     overrides = data_overrides(args.data, base) + args.set
     encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
@@ -151,6 +198,14 @@ def compare_command(args: argparse.Namespace) -> int:
     ]
     written = write_report(summary, settings, Path(args.out))
     print(table(summary))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
+def report_command(args: argparse.Namespace) -> int:
+    from fla_encoders.experiments.report import regenerate
+
+    written = regenerate(Path(args.results), Path(args.out))
     print("wrote " + ", ".join(str(p) for p in written))
     return 0
 
@@ -205,6 +260,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     comparing.add_argument("--config", default="baseline_gru", help="base configuration")
     comparing.add_argument("--out", default="runs/compare", help="output folder")
+    reporting = commands.add_parser(
+        "report", help="remake a comparison's report and plots from its results.json"
+    )
+    reporting.add_argument("results", help="a results.json written by compare")
+    reporting.add_argument("--out", required=True, help="the report's path (.md); plots beside it")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s: %(message)s")
     if args.command == "list":
@@ -214,5 +274,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "evaluate": evaluate_command,
         "predict": predict_command,
         "compare": compare_command,
+        "report": report_command,
     }
     return handlers[args.command](args)

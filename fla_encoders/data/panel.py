@@ -31,6 +31,8 @@ class Panel:
     signal: Optional[torch.Tensor] = None
     """``(D, N)``: the planted signal of a synthetic panel (what a perfect model would predict),
     else None."""
+    target_horizons: Optional[List[int]] = None
+    """How many dates each target looks ahead (default: ``horizon`` for every target)."""
 
     def __post_init__(self):
         when = parse_dates(self.dates, lambda i, message: ValueError(f"dates[{i}]: {message}"))
@@ -60,6 +62,15 @@ class Panel:
             raise ValueError("target_names: expected one name per target")
         if self.horizon < 1:
             raise ValueError(f"horizon: expected >= 1, got {self.horizon}")
+        if self.target_horizons is None:
+            self.target_horizons = [self.horizon] * len(self.target_names)
+        if len(self.target_horizons) != len(self.target_names) or not all(
+            1 <= h <= self.horizon for h in self.target_horizons
+        ):
+            raise ValueError(
+                f"target_horizons: expected one value in [1, {self.horizon}] per target, got "
+                f"{self.target_horizons}"
+            )
 
     @property
     def present(self) -> torch.Tensor:

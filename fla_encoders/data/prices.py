@@ -81,6 +81,7 @@ def price_panel(
         feature_names=[f"logp_lag{j}" for j in range(1, lookback + 1)]
         + [f"ret_lag{j}" for j in range(lookback)],
         target_names=[f"fwd_ret_{h}" for h in horizons],
+        target_horizons=list(horizons),
     )
 
 

@@ -118,5 +118,6 @@ def simulate_mock(
         feature_names=[f"f{i:03d}" for i in range(n_features)],
         target_names=[f"ret_{k + 1}d" for k in range(num_targets)],
         signal=signal.float(),
+        target_horizons=list(range(1, num_targets + 1)),
     )
     return panel, signal, returns

@@ -8,6 +8,16 @@ A module that needs them imports them at its top, inside ``try``, and raises
 STATS_EXTRA = "pip install 'fla-encoders[stats]'"
 
 
+def require_stats() -> None:
+    """Import the statistics libraries, or raise ``missing_stats``."""
+    try:
+        import numpy  # noqa: F401
+        import scipy.stats  # noqa: F401
+        import statsmodels  # noqa: F401
+    except ImportError as exc:
+        raise missing_stats(exc) from exc
+
+
 def missing_stats(exc: ImportError) -> ImportError:
     """The ImportError to raise when a statistics library is missing, saying how to get it."""
     name = getattr(exc, "name", None) or "a statistics library"

@@ -2,7 +2,7 @@
 
 import contextlib
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional
+from typing import Any, Dict, Iterator, List
 
 import torch
 from torch import nn
@@ -22,10 +22,10 @@ class Predictions:
     pred: torch.Tensor
     label: torch.Tensor
     date: torch.Tensor
+    asset: torch.Tensor
     target_names: List[str]
     batch_dates: List[int] = field(default_factory=list)
     info: Dict[str, List[float]] = field(default_factory=dict)
-    asset: Optional[torch.Tensor] = None
     dates: List[str] = field(default_factory=list)
     assets: List[str] = field(default_factory=list)
 
@@ -54,7 +54,7 @@ class Predictions:
         """The scores as a pandas DataFrame, the layout of Qlib's ``SignalRecord`` and of
         alphalens' factor: one row per (date, asset), index levels ``datetime`` (Timestamps)
         and ``instrument``, sorted; one float64 column per target (``target_names``)."""
-        if self.asset is None or not self.dates or not self.assets:
+        if not self.dates or not self.assets:
             raise ValueError("to_frame: these predictions lack the panel's dates and assets")
         try:
             import pandas
@@ -114,10 +114,10 @@ def predict(model: nn.Module, dataset: BatchTimeSeriesDataset) -> Predictions:
         pred=torch.cat(preds),
         label=torch.cat(labels),
         date=torch.cat(dates),
+        asset=torch.cat(assets),
         target_names=list(panel.target_names),
         batch_dates=batch_dates,
         info=info,
-        asset=torch.cat(assets),
         dates=list(panel.dates),
         assets=list(panel.assets),
     )

@@ -90,9 +90,7 @@ def simulate(
     x = math.sqrt(date / per_date) * process(kind, rng, (reps, 1, n_dates))
     u = math.sqrt(interaction * n_seeds / per_date) * process(kind, rng, shape)
     common = 5 * process(kind, rng, (reps, 1, n_dates))
-    baseline = (
-        0.05 + common + rng.standard_normal((reps, n_seeds, 1)) + rng.standard_normal(shape)
-    )
+    baseline = 0.05 + common + rng.standard_normal((reps, n_seeds, 1)) + rng.standard_normal(shape)
     return baseline + mu + a + x + u, baseline
 
 

@@ -163,7 +163,7 @@ def test_a_frame_round_trip_to_scores_per_datetime_and_instrument():
 
 
 def test_predictions_without_the_panel_s_names_cannot_make_a_frame():
-    bare = Predictions(torch.zeros(1, 1), torch.zeros(1, 1), torch.zeros(1), ["t"])
+    bare = Predictions(torch.zeros(1, 1), torch.zeros(1, 1), torch.zeros(1), torch.zeros(1), ["t"])
     with pytest.raises(ValueError, match="to_frame"):
         bare.to_frame()
 
