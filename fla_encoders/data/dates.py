@@ -166,6 +166,19 @@ def iso_dates(values: Sequence[datetime.datetime]) -> List[str]:
     return [value.isoformat(timespec=timespec) for value in values]
 
 
+def increasing_dates(values: Sequence, argument: str) -> List[str]:
+    """``values`` (dates, datetimes, or text of one format) as ISO strings; a ValueError
+    naming ``argument`` unless they are dates and strictly increasing."""
+    when = parse_dates(values, lambda i, message: ValueError(f"{argument}[{i}]: {message}"))
+    for i in range(1, len(when)):
+        if when[i] <= when[i - 1]:
+            raise ValueError(
+                f"{argument}: expected increasing dates, got {values[i]!r} at {i} after "
+                f"{values[i - 1]!r}"
+            )
+    return iso_dates(when)
+
+
 def business_dates(n: int, start: datetime.date = datetime.date(2020, 1, 1)) -> List[str]:
     """The first ``n`` weekdays from ``start`` on, as ISO strings."""
     dates, day = [], start

@@ -5,7 +5,7 @@ from typing import List, Optional
 
 import torch
 
-from fla_encoders.data.dates import iso_dates, parse_dates
+from fla_encoders.data.dates import increasing_dates
 
 
 @dataclass
@@ -35,14 +35,7 @@ class Panel:
     """How many dates each target looks ahead (default: ``horizon`` for every target)."""
 
     def __post_init__(self):
-        when = parse_dates(self.dates, lambda i, message: ValueError(f"dates[{i}]: {message}"))
-        for i in range(1, len(when)):
-            if when[i] <= when[i - 1]:
-                raise ValueError(
-                    f"dates: expected increasing dates, got {self.dates[i]!r} at {i} after "
-                    f"{self.dates[i - 1]!r}"
-                )
-        self.dates = iso_dates(when)
+        self.dates = increasing_dates(self.dates, "dates")
         self.assets = [str(asset) for asset in self.assets]
         if len(set(self.assets)) != len(self.assets):
             repeated = next(a for i, a in enumerate(self.assets) if a in self.assets[:i])
