@@ -1,5 +1,5 @@
 """Command line (``fla-encoders`` or ``python -m fla_encoders``): ``list``, ``train``,
-``evaluate`` and ``compare``."""
+``evaluate``, ``predict`` and ``compare``."""
 
 import argparse
 import functools
@@ -55,25 +55,35 @@ def load_status(name: str) -> str:
     return "ok"
 
 
-def data_overrides(spec: Optional[str]) -> List[str]:
-    """``--data``: ``mock``, or a file: Parquet or a CSV with an ``asset`` column is a long
-    panel, another CSV is a wide price table."""
+def data_overrides(spec: Optional[str], config: dict) -> List[str]:
+    """``--data``: ``mock``, or a file: a long panel when it has an asset column (see
+    ``fla_encoders.data.source_of``), else a wide price table. A source other than
+    ``config``'s replaces its options; the same source keeps them but the path."""
     if spec is None:
         return []
     if spec == "mock":
-        return ['data.source="mock"']
-    path = Path(spec)
-    if not path.is_file():
-        raise SystemExit(f"--data: {spec!r} is neither 'mock' nor a file")
-    header = ""
-    if path.suffix != ".parquet":
-        with path.open() as handle:
-            header = handle.readline()
-    long = path.suffix == ".parquet" or "asset" in [c.strip() for c in header.split(",")]
-    return [
-        f'data.source="{"long" if long else "prices"}"',
-        f"data.options.path={json.dumps(spec)}",
-    ]
+        source, options = "mock", {}
+    else:
+        from fla_encoders.data import source_of
+
+        if not Path(spec).is_file():
+            raise SystemExit(f"--data: {spec!r} is neither 'mock' nor a file")
+        source, options = source_of(spec), {"path": spec}
+    if config.get("data", {}).get("source", "mock") == source:
+        return [f"data.options.{key}={json.dumps(value)}" for key, value in options.items()]
+    return [f"data.source={json.dumps(source)}", f"data.options={json.dumps(options)}"]
+
+
+def check_fits(model, dataset) -> None:
+    """Refuse data whose feature or target count differs from what ``model`` was trained on."""
+    prepared = dataset.prepared
+    trained = (model.n_features, model.num_targets)
+    if (prepared.n_features, prepared.num_targets) != trained:
+        raise SystemExit(
+            f"--data: the model was trained on {trained[0]} features and {trained[1]} targets; "
+            f"this data has {prepared.n_features} features and {prepared.num_targets} targets "
+            f"({', '.join(prepared.panel.target_names)})"
+        )
 
 
 def print_metrics(metrics: dict) -> None:
@@ -112,9 +122,10 @@ def model_overrides(overrides: Sequence[str]) -> List[str]:
 
 @exits_on_failure
 def train_command(args: argparse.Namespace) -> int:
-    from fla_encoders.experiments import load_config, run_experiment
+    from fla_encoders.experiments import apply_overrides, load_config, run_experiment
 
-    config = load_config(args.config, data_overrides(args.data) + args.set)
+    config = load_config(args.config)
+    config = apply_overrides(config, data_overrides(args.data, config) + args.set)
     out = Path(args.out or f"runs/{config.get('name', 'train')}")
     result = run_experiment(config, out)
     print(f"trained {result['encoder']} (seed {result['seed']}), best epoch {result['best_epoch']}")
@@ -123,19 +134,41 @@ def train_command(args: argparse.Namespace) -> int:
     return 0
 
 
-@exits_on_failure
-def evaluate_command(args: argparse.Namespace) -> int:
-    from fla_encoders.experiments import apply_overrides, datasets_for, evaluate_model, load_trained
+def trained_split(args: argparse.Namespace):
+    """``(model, dataset)``: the model of ``--model`` as it was trained (``model.*`` settings
+    refused) and its ``--split`` of the data (``--data``, ``--set``), checked to fit it."""
+    from fla_encoders.experiments import apply_overrides, datasets_for, load_trained
 
     refused = model_overrides(args.set)
     if refused:
         raise SystemExit(
-            f"--set {refused[0]}: evaluate scores the model as it was trained, its model "
+            f"--set {refused[0]}: {args.command} scores the model as it was trained, its model "
             f"settings cannot change; train a new model with them (fla-encoders train --set ...)"
         )
     config, model = load_trained(args.model)
-    datasets = datasets_for(apply_overrides(config, data_overrides(args.data) + args.set))
-    print_metrics(evaluate_model(model, datasets[args.split])["metrics"])
+    datasets = datasets_for(apply_overrides(config, data_overrides(args.data, config) + args.set))
+    check_fits(model, datasets[args.split])
+    return model, datasets[args.split]
+
+
+@exits_on_failure
+def evaluate_command(args: argparse.Namespace) -> int:
+    from fla_encoders.experiments import evaluate_model
+
+    model, dataset = trained_split(args)
+    print_metrics(evaluate_model(model, dataset)["metrics"])
+    return 0
+
+
+@exits_on_failure
+def predict_command(args: argparse.Namespace) -> int:
+    from fla_encoders.data.frames import write_frame
+    from fla_encoders.evaluation.predict import predict
+
+    model, dataset = trained_split(args)
+    frame = predict(model, dataset).to_frame()
+    write_frame(frame, Path(args.out))
+    print(f"wrote {len(frame)} scores ({args.split} split) to {args.out}")
     return 0
 
 
@@ -150,8 +183,8 @@ def compare_command(args: argparse.Namespace) -> int:
         require_stats()  # before any training: the decisions need them
     except ImportError as exc:
         raise SystemExit(f"compare: {exc}") from exc
-    overrides = data_overrides(args.data) + args.set
     base = load_config(args.config)
+    overrides = data_overrides(args.data, base) + args.set
     encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
     runner = make_runner(args.jobs)
     summary = compare(
@@ -179,7 +212,8 @@ def report_command(args: argparse.Namespace) -> int:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="fla-encoders", description="Encoders for financial time series: list, train, compare."
+        prog="fla-encoders",
+        description="Encoders for financial time series: list, train, evaluate, predict, compare.",
     )
     parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -200,6 +234,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     evaluate.add_argument("--model", required=True, help="a model.pt written by train")
     evaluate.add_argument("--split", default="test", choices=["train", "valid", "test"])
+    predicting = commands.add_parser(
+        "predict", parents=[overridable], help="scores of a trained model, per date and asset"
+    )
+    predicting.add_argument("--model", required=True, help="a model.pt written by train")
+    predicting.add_argument("--split", default="test", choices=["train", "valid", "test"])
+    predicting.add_argument(
+        "--out", required=True, help="a .parquet or .csv file (index: datetime, instrument)"
+    )
     comparing = commands.add_parser(
         "compare", parents=[overridable], help="train encoders on N seeds and compare with gru"
     )
@@ -230,6 +272,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     handlers = {
         "train": train_command,
         "evaluate": evaluate_command,
+        "predict": predict_command,
         "compare": compare_command,
         "report": report_command,
     }
