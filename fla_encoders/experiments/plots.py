@@ -1,6 +1,7 @@
 """PNG plots of a comparison, when matplotlib is installed (extra ``fla-encoders[plots]``):
 cumulative test IC per encoder (and the oracle), the gains over the baseline with their
-intervals, promised gains and MDEs (a forest plot), and the gated fusion's weight over dates."""
+intervals, promised gains and MDEs (a forest plot), the learning curves, and the gated fusion's
+weight over dates."""
 
 import math
 from pathlib import Path
@@ -36,7 +37,13 @@ def write_plots(summary: Dict[str, Any], out_dir: Path, prefix: str = "") -> Lis
     except ImportError:
         return []
     written = []
-    for name, draw in (("cumulative-ic", cumulative_ic), ("gains", gains), ("gate-value", gate)):
+    drawings = (
+        ("cumulative-ic", cumulative_ic),
+        ("gains", gains),
+        ("learning-curves", learning_curves),
+        ("gate-value", gate),
+    )
+    for name, draw in drawings:
         figure = draw(summary, pyplot)
         if figure is not None:
             path = out_dir / f"{prefix}{name}.png"
@@ -83,6 +90,23 @@ def gains(summary: Dict[str, Any], pyplot: Any) -> Any:
     axes.set(xlabel=f"test IC gain over {summary['baseline']} (95% interval; grey: ±MDE)")
     if any(r[2] is not None for r in rows):
         axes.legend(loc="best")
+    return figure
+
+
+def learning_curves(summary: Dict[str, Any], pyplot: Any) -> Any:
+    """Validation IC per epoch of each encoder, mean over the seeds that reached that epoch."""
+    figure, axes = pyplot.subplots(figsize=(9, 5))
+    for encoder, results in summary["runs"].items():
+        epochs = max(len(r["history"]) for r in results)
+        curve = mean_series(
+            [
+                [h["valid_ic"] for h in r["history"]] + [math.nan] * (epochs - len(r["history"]))
+                for r in results
+            ]
+        )
+        axes.plot(range(1, epochs + 1), curve, marker=".", label=encoder)
+    axes.set(xlabel="epoch", ylabel="validation IC (targets' mean, mean over seeds)")
+    axes.legend()
     return figure
 
 
