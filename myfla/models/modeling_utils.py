@@ -20,7 +20,7 @@ from transformers.modeling_utils import PreTrainedModel
 
 from myfla.models.cache_utils import Cache
 from myfla.models.generation_utils import FLAUnsupportedCacheGenerationMixin
-from myfla.modules import RMSNorm
+from myfla.modules import GatedMLP, RMSNorm
 from myfla.modules.l2warp import l2_warp
 
 PRENORM_RESIDUAL_STRATEGIES = ("rescale", "zero")
@@ -45,17 +45,23 @@ def add_and_norm(
 class GatedMLPBlock(GradientCheckpointingLayer):
     """``attn_norm -> attn -> (+) -> mlp_norm -> mlp -> (+)`` on ``[B, T, hidden_size]``.
 
-    ``attn`` is the block's sequence mixer, ``mlp`` its feed-forward; RMS norms.
+    ``attn`` is the block's sequence mixer, ``mlp`` the config's GatedMLP; RMS norms.
     """
 
-    def __init__(self, config, layer_idx: int, attn: nn.Module, mlp: nn.Module) -> None:
+    def __init__(self, config, layer_idx: int, attn: nn.Module) -> None:
         super().__init__()
         self.config = config
         self.layer_idx = layer_idx
         self.attn_norm = model_norm(config, RMSNorm, nn.RMSNorm)
         self.attn = attn
         self.mlp_norm = model_norm(config, RMSNorm, nn.RMSNorm)
-        self.mlp = mlp
+        self.mlp = GatedMLP(
+            hidden_size=config.hidden_size,
+            hidden_ratio=config.hidden_ratio,
+            intermediate_size=config.intermediate_size,
+            hidden_act=config.hidden_act,
+            fuse_swiglu=config.fuse_swiglu,
+        )
 
     def forward(
         self,

@@ -15,7 +15,6 @@ from myfla.models.modeling_utils import (
     FLAPreTrainedModel,
     GatedMLPBlock,
 )
-from myfla.modules import GatedMLP
 
 
 class GatedDeltaNetBlock(GatedMLPBlock):
@@ -37,14 +36,7 @@ class GatedDeltaNetBlock(GatedMLPBlock):
             norm_eps=config.norm_eps,
             output_gate_activation=config.output_gate_activation,
         )
-        mlp = GatedMLP(
-            hidden_size=config.hidden_size,
-            hidden_ratio=config.hidden_ratio,
-            intermediate_size=config.intermediate_size,
-            hidden_act=config.hidden_act,
-            fuse_swiglu=config.fuse_swiglu,
-        )
-        super().__init__(config, layer_idx, attn, mlp)
+        super().__init__(config, layer_idx, attn)
 
 
 class GatedDeltaNetPreTrainedModel(FLAPreTrainedModel):

@@ -10,7 +10,6 @@ from myfla.models.modeling_utils import (
     FLAPreTrainedModel,
     GatedMLPBlock,
 )
-from myfla.modules import GatedMLP
 
 
 class GLABlock(GatedMLPBlock):
@@ -35,14 +34,7 @@ class GLABlock(GatedMLPBlock):
             fuse_norm=config.fuse_norm,
             layer_idx=layer_idx,
         )
-        mlp = GatedMLP(
-            hidden_size=config.hidden_size,
-            hidden_ratio=config.hidden_ratio,
-            intermediate_size=config.intermediate_size,
-            hidden_act=config.hidden_act,
-            fuse_swiglu=config.fuse_swiglu,
-        )
-        super().__init__(config, layer_idx, attn, mlp)
+        super().__init__(config, layer_idx, attn)
 
 
 class GLAPreTrainedModel(FLAPreTrainedModel):
