@@ -1,12 +1,14 @@
 """Command line (``fla-encoders`` or ``python -m fla_encoders``): ``list``, ``train``,
-``evaluate`` and ``compare``."""
+``evaluate``, ``predict`` and ``compare``."""
 
 import argparse
+import functools
 import json
 import logging
+import sys
 import warnings
 from pathlib import Path
-from typing import List, Optional, Sequence
+from typing import Callable, List, Optional, Sequence
 
 from fla_encoders.registry import EncoderLoadError, EncoderPluginWarning, FLAEncoderFactory
 
@@ -53,25 +55,35 @@ def load_status(name: str) -> str:
     return "ok"
 
 
-def data_overrides(spec: Optional[str]) -> List[str]:
-    """``--data``: ``mock``, or a file: Parquet or a CSV with an ``asset`` column is a long
-    panel, another CSV is a wide price table."""
+def data_overrides(spec: Optional[str], config: dict) -> List[str]:
+    """``--data``: ``mock``, or a file: a long panel when it has an asset column (see
+    ``fla_encoders.data.source_of``), else a wide price table. A source other than
+    ``config``'s replaces its options; the same source keeps them but the path."""
     if spec is None:
         return []
     if spec == "mock":
-        return ['data.source="mock"']
-    path = Path(spec)
-    if not path.is_file():
-        raise SystemExit(f"--data: {spec!r} is neither 'mock' nor a file")
-    header = ""
-    if path.suffix != ".parquet":
-        with path.open() as handle:
-            header = handle.readline()
-    long = path.suffix == ".parquet" or "asset" in [c.strip() for c in header.split(",")]
-    return [
-        f'data.source="{"long" if long else "prices"}"',
-        f"data.options.path={json.dumps(spec)}",
-    ]
+        source, options = "mock", {}
+    else:
+        from fla_encoders.data import source_of
+
+        if not Path(spec).is_file():
+            raise SystemExit(f"--data: {spec!r} is neither 'mock' nor a file")
+        source, options = source_of(spec), {"path": spec}
+    if config.get("data", {}).get("source", "mock") == source:
+        return [f"data.options.{key}={json.dumps(value)}" for key, value in options.items()]
+    return [f"data.source={json.dumps(source)}", f"data.options={json.dumps(options)}"]
+
+
+def check_fits(model, dataset) -> None:
+    """Refuse data whose feature or target count differs from what ``model`` was trained on."""
+    prepared = dataset.prepared
+    trained = (model.n_features, model.num_targets)
+    if (prepared.n_features, prepared.num_targets) != trained:
+        raise SystemExit(
+            f"--data: the model was trained on {trained[0]} features and {trained[1]} targets; "
+            f"this data has {prepared.n_features} features and {prepared.num_targets} targets "
+            f"({', '.join(prepared.panel.target_names)})"
+        )
 
 
 def print_metrics(metrics: dict) -> None:
@@ -83,10 +95,37 @@ def print_metrics(metrics: dict) -> None:
         )
 
 
-def train_command(args: argparse.Namespace) -> int:
-    from fla_encoders.experiments import load_config, run_experiment
+Command = Callable[[argparse.Namespace], int]
 
-    config = load_config(args.config, data_overrides(args.data) + args.set)
+
+def exits_on_failure(command: Command) -> Command:
+    """``command`` with a training or run-file failure (``TrainingError``, ``CheckpointError``)
+    turned into its message on stderr and exit code 1, without a traceback."""
+
+    @functools.wraps(command)
+    def run(args: argparse.Namespace) -> int:
+        from fla_encoders.training import CheckpointError, TrainingError
+
+        try:
+            return command(args)
+        except (TrainingError, CheckpointError) as exc:
+            print(f"fla-encoders {args.command}: error: {exc}", file=sys.stderr)
+            return 1
+
+    return run
+
+
+def model_overrides(overrides: Sequence[str]) -> List[str]:
+    """The ``--set`` overrides of ``model.*`` settings."""
+    return [o for o in overrides if o.partition("=")[0].split(".")[0] == "model"]
+
+
+@exits_on_failure
+def train_command(args: argparse.Namespace) -> int:
+    from fla_encoders.experiments import apply_overrides, load_config, run_experiment
+
+    config = load_config(args.config)
+    config = apply_overrides(config, data_overrides(args.data, config) + args.set)
     out = Path(args.out or f"runs/{config.get('name', 'train')}")
     result = run_experiment(config, out)
     print(f"trained {result['encoder']} (seed {result['seed']}), best epoch {result['best_epoch']}")
@@ -95,23 +134,57 @@ def train_command(args: argparse.Namespace) -> int:
     return 0
 
 
-def evaluate_command(args: argparse.Namespace) -> int:
-    from fla_encoders.experiments import apply_overrides, datasets_for, evaluate_model, load_trained
+def trained_split(args: argparse.Namespace):
+    """``(model, dataset)``: the model of ``--model`` as it was trained (``model.*`` settings
+    refused) and its ``--split`` of the data (``--data``, ``--set``), checked to fit it."""
+    from fla_encoders.experiments import apply_overrides, datasets_for, load_trained
 
+    refused = model_overrides(args.set)
+    if refused:
+        raise SystemExit(
+            f"--set {refused[0]}: {args.command} scores the model as it was trained, its model "
+            f"settings cannot change; train a new model with them (fla-encoders train --set ...)"
+        )
     config, model = load_trained(args.model)
-    datasets = datasets_for(apply_overrides(config, data_overrides(args.data) + args.set))
-    print_metrics(evaluate_model(model, datasets[args.split])["metrics"])
+    datasets = datasets_for(apply_overrides(config, data_overrides(args.data, config) + args.set))
+    check_fits(model, datasets[args.split])
+    return model, datasets[args.split]
+
+
+@exits_on_failure
+def evaluate_command(args: argparse.Namespace) -> int:
+    from fla_encoders.experiments import evaluate_model
+
+    model, dataset = trained_split(args)
+    print_metrics(evaluate_model(model, dataset)["metrics"])
+    return 0
+
+
+@exits_on_failure
+def predict_command(args: argparse.Namespace) -> int:
+    from fla_encoders.data.frames import write_frame
+    from fla_encoders.evaluation.predict import predict
+
+    model, dataset = trained_split(args)
+    frame = predict(model, dataset).to_frame()
+    write_frame(frame, Path(args.out))
+    print(f"wrote {len(frame)} scores ({args.split} split) to {args.out}")
     return 0
 
 
 def compare_command(args: argparse.Namespace) -> int:
+    from fla_encoders.evaluation.optional import require_stats
     from fla_encoders.experiments import load_config
     from fla_encoders.experiments.compare import compare
     from fla_encoders.experiments.report import table, write_report
     from fla_encoders.experiments.runner import make_runner
 
-    overrides = data_overrides(args.data) + args.set
+    try:
+        require_stats()  # before any training: the decisions need them
+    except ImportError as exc:
+        raise SystemExit(f"compare: {exc}") from exc
     base = load_config(args.config)
+    overrides = data_overrides(args.data, base) + args.set
     encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
     runner = make_runner(args.jobs)
     summary = compare(
@@ -129,9 +202,18 @@ def compare_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def report_command(args: argparse.Namespace) -> int:
+    from fla_encoders.experiments.report import regenerate
+
+    written = regenerate(Path(args.results), Path(args.out))
+    print("wrote " + ", ".join(str(p) for p in written))
+    return 0
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="fla-encoders", description="Encoders for financial time series: list, train, compare."
+        prog="fla-encoders",
+        description="Encoders for financial time series: list, train, evaluate, predict, compare.",
     )
     parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -152,6 +234,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     evaluate.add_argument("--model", required=True, help="a model.pt written by train")
     evaluate.add_argument("--split", default="test", choices=["train", "valid", "test"])
+    predicting = commands.add_parser(
+        "predict", parents=[overridable], help="scores of a trained model, per date and asset"
+    )
+    predicting.add_argument("--model", required=True, help="a model.pt written by train")
+    predicting.add_argument("--split", default="test", choices=["train", "valid", "test"])
+    predicting.add_argument(
+        "--out", required=True, help="a .parquet or .csv file (index: datetime, instrument)"
+    )
     comparing = commands.add_parser(
         "compare", parents=[overridable], help="train encoders on N seeds and compare with gru"
     )
@@ -170,9 +260,20 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     comparing.add_argument("--config", default="baseline_gru", help="base configuration")
     comparing.add_argument("--out", default="runs/compare", help="output folder")
+    reporting = commands.add_parser(
+        "report", help="remake a comparison's report and plots from its results.json"
+    )
+    reporting.add_argument("results", help="a results.json written by compare")
+    reporting.add_argument("--out", required=True, help="the report's path (.md); plots beside it")
     args = parser.parse_args(argv)
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(name)s: %(message)s")
     if args.command == "list":
         return list_encoders(args.check)
-    handlers = {"train": train_command, "evaluate": evaluate_command, "compare": compare_command}
+    handlers = {
+        "train": train_command,
+        "evaluate": evaluate_command,
+        "predict": predict_command,
+        "compare": compare_command,
+        "report": report_command,
+    }
     return handlers[args.command](args)

@@ -100,13 +100,14 @@ def build_dists(outdir: Path) -> None:
 
 
 def develop(pip_args: List[str]) -> None:
-    """Install every distribution editable, with its test extra, mapped to its source folder."""
+    """Install every distribution editable, with all its extras, mapped to its source folder."""
     editables = []
     for name, (package, project) in read_distributions(read_version()).items():
         folder = fresh(ROOT / "build" / "editable" / name)
         source = str(Path("../../..") / package)  # folder is three levels below ROOT
         write_project(folder, project, {"packages": [package], "package-dir": {package: source}})
-        editables += ["-e", f"{folder}[test]"]
+        extras = ",".join(project.get("optional-dependencies", {}))
+        editables += ["-e", f"{folder}[{extras}]" if extras else str(folder)]
     subprocess.run([sys.executable, "-m", "pip", "install", *pip_args, *editables], check=True)
 
 

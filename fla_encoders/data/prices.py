@@ -1,4 +1,9 @@
-"""A user's prices: a wide CSV (a date column, one column per asset) to a panel.
+"""A user's prices: a wide table (a date column, one column per asset) to a panel.
+
+From a CSV or Parquet file, or a DataFrame (dates as index or column, one column per asset).
+The date column is found by name (``date``/``datetime``/``timestamp``, any case; an unnamed
+first column, the index ``to_csv`` writes, too) unless named; rows are put in chronological
+order, a date given twice is refused.
 
 Features of date ``d`` (an Alpha360-like layout, price and return history over ``lookback``
 dates, normalised by the current price): ``log(p[d-j] / p[d])`` for ``j = 1..lookback`` and the
@@ -7,39 +12,37 @@ date ``d`` only. Labels: ``log(p[d+h] / p[d])`` for each horizon ``h``. A missin
 price is NaN and makes every value that needs it NaN (no forward filling).
 """
 
-import csv
-from pathlib import Path
-from typing import Sequence, Union
+from typing import List, Optional, Sequence, Tuple
 
 import torch
 
+from fla_encoders.data.cells import numbers
+from fla_encoders.data.columns import check_names, find_date_column
+from fla_encoders.data.dates import iso_dates, table_dates
 from fla_encoders.data.panel import Panel
+from fla_encoders.data.readers import read_table
+from fla_encoders.data.table import Table, refuse_repeats
 
 
-def read_wide_csv(path: Union[str, Path], date_column: str = "date"):
-    """``(dates, assets, prices: (D, N) float64)`` from a wide CSV; blanks are NaN."""
-    with open(path, newline="") as handle:
-        rows = list(csv.reader(handle))
-    if not rows:
-        raise ValueError(f"path: {path} is empty")
-    header = rows[0]
-    if date_column not in header:
-        raise ValueError(f"date_column: {date_column!r} is not a column of {path}: {header}")
-    date_at = header.index(date_column)
-    assets = [name for i, name in enumerate(header) if i != date_at]
-    dates, values = [], []
-    for line, row in enumerate(rows[1:], start=2):
-        if len(row) != len(header):
-            raise ValueError(
-                f"path: {path} line {line} has {len(row)} fields, expected {len(header)}"
-            )
-        dates.append(row[date_at])
-        values.append(
-            [float(v) if v.strip() else float("nan") for i, v in enumerate(row) if i != date_at]
-        )
-    if dates != sorted(dates):
-        raise ValueError(f"path: the dates of {path} are not in increasing order")
-    return dates, assets, torch.tensor(values, dtype=torch.float64).reshape(len(dates), len(assets))
+def wide_prices(
+    table: Table,
+    date_column: Optional[str] = None,
+    date_format: Optional[str] = None,
+    dayfirst: Optional[bool] = None,
+) -> Tuple[List[str], List[str], torch.Tensor]:
+    """``(dates, assets, prices: (D, N) float64)`` of a wide table, dates in order."""
+    date_at = find_date_column(table, date_column)
+    check_names(table, unnamed_allowed=[date_at])
+    asset_at = [i for i in range(len(table.names)) if i != date_at]
+    if table.n_rows == 0:
+        raise table.error("no rows")
+    if not asset_at:
+        raise table.error("no asset columns beside the date column")
+    when = table_dates(table, date_at, date_format, dayfirst)
+    refuse_repeats(table, when, lambda day: f"date {iso_dates([day])[0]}")
+    order = sorted(range(len(when)), key=when.__getitem__)
+    prices = torch.stack([numbers(table, i) for i in asset_at], dim=1)[order]
+    return iso_dates([when[r] for r in order]), [table.names[i] for i in asset_at], prices
 
 
 def price_panel(
@@ -78,15 +81,23 @@ def price_panel(
         feature_names=[f"logp_lag{j}" for j in range(1, lookback + 1)]
         + [f"ret_lag{j}" for j in range(lookback)],
         target_names=[f"fwd_ret_{h}" for h in horizons],
+        target_horizons=list(horizons),
     )
 
 
-def load_price_csv(
-    path: Union[str, Path],
-    date_column: str = "date",
+def load_prices(
+    path,
+    date_column: Optional[str] = None,
     lookback: int = 20,
     horizons: Sequence[int] = (1, 5),
+    date_format: Optional[str] = None,
+    dayfirst: Optional[bool] = None,
 ) -> Panel:
-    """``price_panel`` of the wide CSV at ``path``."""
-    dates, assets, prices = read_wide_csv(path, date_column)
+    """``price_panel`` of a wide source: ``path`` is a CSV or Parquet file, or a DataFrame.
+    ``date_format`` (strptime codes) or ``dayfirst`` settle dates whose day and month the
+    column cannot tell apart."""
+    dates, assets, prices = wide_prices(read_table(path), date_column, date_format, dayfirst)
     return price_panel(dates, assets, prices, lookback, horizons)
+
+
+load_price_csv = load_prices  # the name before frames and Parquet were read

@@ -19,6 +19,7 @@ Planted structure, all generated from ``seed`` with ``torch.Generator`` (determi
 - Target ``k`` (``k = 0..num_targets-1``) is the cumulative return over the next ``k + 1`` dates.
 - Assets enter and leave (30% are listed late, 30% delisted early), about 1% of feature values
   are missing, and about 2% of labels are missing.
+- Dates are business days (Monday to Friday) from 2020-01-01 on.
 """
 
 import math
@@ -26,6 +27,7 @@ from typing import Tuple
 
 import torch
 
+from fla_encoders.data.dates import business_dates
 from fla_encoders.data.panel import Panel
 
 STATE_SIZE = 8
@@ -108,7 +110,7 @@ def simulate_mock(
     labels[torch.rand(labels.shape, generator=g, dtype=torch.float64) < 0.02] = float("nan")
 
     panel = Panel(
-        dates=[f"d{d:04d}" for d in range(n_dates)],
+        dates=business_dates(n_dates),
         assets=[f"a{n:04d}" for n in range(n_assets)],
         features=features.float(),
         labels=labels.float(),
@@ -116,5 +118,6 @@ def simulate_mock(
         feature_names=[f"f{i:03d}" for i in range(n_features)],
         target_names=[f"ret_{k + 1}d" for k in range(num_targets)],
         signal=signal.float(),
+        target_horizons=list(range(1, num_targets + 1)),
     )
     return panel, signal, returns

@@ -53,8 +53,6 @@ class GRUEncoder(PooledEncoder):
             h, h_n = self.gru(x)
         else:
             lengths = attention_mask.sum(1).long()
-            if bool((lengths == 0).any()):
-                raise ValueError("attention_mask: every sequence needs at least one token")
             pad = x.shape[1] - lengths
             packed = pack_padded_sequence(
                 shift_rows(x, pad), lengths.cpu(), batch_first=True, enforce_sorted=False

@@ -8,17 +8,16 @@ is an RWKV7 and a GatedDeltaNet branch, fused.
 
 import inspect
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Type
+from typing import Any, Callable, Dict, List, Optional, Tuple, Type
 
 import torch
 from torch import nn
 
+from fla_encoders.encoders.base import BuiltinEncoder
 from fla_encoders.nn.blocks import ResidualBlock
-from fla_encoders.nn.checks import check_input, head_dim_for, positive_int
+from fla_encoders.nn.checks import head_dim_for, positive_int
 from fla_encoders.nn.fusion import Fusion
-from fla_encoders.nn.init import WeightInitializerMixin
 from fla_encoders.nn.pooling import Pooling
-from fla_encoders.registry import EncoderOutput, FLAEncoderStrategy
 from myfla.layers import GatedDeltaNet, GatedLinearAttention, RWKV7Attention
 from myfla.models import Cache
 from myfla.modules import RMSNorm
@@ -38,9 +37,11 @@ class Mixer:
         default=lambda hidden_size, num_layers, options: {}
     )
 
-    def factory(self, name: str, hidden_size: int, num_layers: int, **kwargs) -> MixerFactory:
+    def factory(
+        self, name: str, hidden_size: int, num_layers: int, kwargs: Dict[str, Any]
+    ) -> MixerFactory:
         """Layers of ``hidden_size`` with the defaults, then ``kwargs`` (refused by name when the
-        layer has no such argument)."""
+        layer has no such argument, or when the encoder sets it)."""
         accepted = set(inspect.signature(self.layer).parameters) - {"kwargs", "self"}
         owned = {"hidden_size", "layer_idx", "num_hidden_layers"}
         for key in sorted(kwargs):
@@ -136,7 +137,7 @@ def state_norms(cache: Cache, prefix: str) -> Dict[str, torch.Tensor]:
     return {f"{prefix}state_norm": per_layer.mean(), f"{prefix}state_norm_per_layer": per_layer}
 
 
-class StackedEncoder(FLAEncoderStrategy, WeightInitializerMixin):
+class StackedEncoder(BuiltinEncoder):
     """``x: (B, T, F) -> (B, output_dim)`` through one branch per entry of ``branches``
     (mixer name in ``MIXERS`` -> that mixer's layer arguments).
 
@@ -145,8 +146,6 @@ class StackedEncoder(FLAEncoderStrategy, WeightInitializerMixin):
     branch name when there are two) and ``state_norm_per_layer``; gated fusion always reports
     ``gate_value`` ``()`` and ``gate_value_per_sample`` ``(B,)``.
     """
-
-    encoder_name = ""
 
     def __init__(
         self,
@@ -160,10 +159,9 @@ class StackedEncoder(FLAEncoderStrategy, WeightInitializerMixin):
         mlp_ratio: int = 2,
         norm_eps: float = 1e-5,
     ):
-        super().__init__()
-        self.n_features = positive_int("n_features", n_features)
+        super().__init__(n_features)
         factories = {
-            name: MIXERS[name].factory(name, hidden_size, num_layers, **kwargs)
+            name: MIXERS[name].factory(name, hidden_size, num_layers, kwargs)
             for name, kwargs in branches.items()
         }
         self.branches = nn.ModuleDict(
@@ -187,14 +185,12 @@ class StackedEncoder(FLAEncoderStrategy, WeightInitializerMixin):
         self.dropout = nn.Dropout(dropout)
         self.init_weights()
 
-    def forward(
-        self, x: torch.Tensor, attention_mask: Optional[torch.Tensor] = None
-    ) -> EncoderOutput:
-        """``x: (B, T, F)``, ``attention_mask: (B, T)`` 1 = token, left padding ->
-        ``(encoded (B, output_dim), info)``."""
-        check_input(x, self.n_features, attention_mask)
+    def encode(
+        self, x: torch.Tensor, attention_mask: Optional[torch.Tensor]
+    ) -> Tuple[torch.Tensor, Dict[str, Any]]:
+        """``(encoded (B, output_dim), info)``: each branch pooled, fused, then dropout."""
         pooled: List[torch.Tensor] = []
-        info: Dict[str, Any] = {"encoder": self.encoder_name}
+        info: Dict[str, Any] = {}
         for name, branch in self.branches.items():
             cache = Cache() if self.monitoring else None
             pooled.append(branch.pool(branch(x, attention_mask, cache), attention_mask))

@@ -13,6 +13,7 @@ from torch import nn
 from fla_encoders.encoders.pooled import PooledEncoder
 from fla_encoders.nn.checks import positive_int
 from fla_encoders.nn.latent_attention import LatentAttention
+from fla_encoders.nn.norms import FiniteBatchNorm1d
 from myfla.modules import RMSNorm
 
 
@@ -32,7 +33,8 @@ def group_sizes(n_features: int, feature_groups: Union[int, Sequence[int]]) -> L
 
 class FeatureGroupEmbedding(nn.Module):
     """``(B, T, F) -> (B, T, H)``: each contiguous feature group gets its own linear embedding
-    (widths splitting ``H``), concatenated, batch-normed over the tokens."""
+    (widths splitting ``H``), concatenated, batch-normed over the tokens (running statistics
+    kept finite, ``FiniteBatchNorm1d``)."""
 
     def __init__(self, n_features: int, hidden_size: int, feature_groups, dropout: float):
         super().__init__()
@@ -45,7 +47,7 @@ class FeatureGroupEmbedding(nn.Module):
         count = len(self.sizes)
         widths = [hidden_size // count + (i < hidden_size % count) for i in range(count)]
         self.groups = nn.ModuleList(nn.Linear(s, w) for s, w in zip(self.sizes, widths))
-        self.norm = nn.BatchNorm1d(hidden_size)
+        self.norm = FiniteBatchNorm1d(hidden_size)
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, x: torch.Tensor, mask: Optional[torch.Tensor] = None) -> torch.Tensor:

@@ -20,4 +20,4 @@ def oracle_predictions(dataset: BatchTimeSeriesDataset) -> Optional[Predictions]
     asset = torch.cat([b["asset"] for b in batches])
     label = torch.cat([b["label"] for b in batches])
     pred = panel.signal[date, asset].float()[:, None].expand_as(label).contiguous()
-    return Predictions(pred, label, date, list(panel.target_names))
+    return Predictions(pred, label, date, asset, list(panel.target_names))

@@ -1,5 +1,5 @@
-"""The ladder against its baseline (``ladder.json``): each encoder trained on matched seeds, then
-summarised.
+"""The ladder's runs: each encoder trained on matched seeds (``fla_encoders.experiments.ladder``
+summarises them).
 
 Encoder ``e`` runs the built-in configuration whose model uses ``e`` (e.g. ``level1_rwkv7``),
 or the base configuration with ``model.encoder_name = e`` and no encoder arguments; then the
@@ -13,26 +13,19 @@ import warnings
 from pathlib import Path
 from typing import Any, Dict, List, Optional, Sequence
 
-from fla_encoders.evaluation.stats import mean_std, paired_difference, verdict
+from fla_encoders.evaluation.oracle import oracle_predictions
 from fla_encoders.experiments.config import (
     apply_overrides,
     config_names,
     load_config,
     scoped_overrides,
 )
+from fla_encoders.experiments.ladder import BASELINE, summarize
 from fla_encoders.experiments.progress import RunBoard
-from fla_encoders.experiments.runner import RunSpec, SerialRunner
+from fla_encoders.experiments.runner import RunSpec, SerialRunner, shared_datasets
 from fla_encoders.registry import EncoderLoadError, FLAEncoderFactory, UnknownEncoderError
 
 log = logging.getLogger(__name__)
-
-LADDER = json.loads((Path(__file__).resolve().parent / "ladder.json").read_text())
-BASELINE: str = LADDER["baseline"]
-TARGETS = {
-    e: spec["promised_gain"] for e, spec in LADDER["encoders"].items() if "promised_gain" in spec
-}
-LEVELS = {e: spec["level"] for e, spec in LADDER["encoders"].items()}
-METRICS = ("ic", "rank_ic", "icir", "rank_icir")
 
 
 def encoder_config(encoder: str, base: Dict[str, Any], overrides: Sequence[str]) -> Dict[str, Any]:
@@ -107,36 +100,14 @@ def compare(
     specs = run_specs(available, seeds, base, overrides, out_dir, threads_per_run)
     runner = SerialRunner() if runner is None else runner
     results = {spec.name: result for spec, result in runner.run(specs, RunBoard(len(specs)))}
+    for encoder in list(available):
+        failed = [
+            f"{encoder}/seed{s}" for s in range(seeds) if "error" in results[f"{encoder}/seed{s}"]
+        ]
+        if failed:
+            unavailable[encoder] = f"run {failed[0]} failed: {results[failed[0]]['error']}"
+            available.remove(encoder)
     runs = {e: [results[f"{e}/seed{s}"] for s in range(seeds)] for e in available}
-    return summarize(runs, unavailable, seeds)
-
-
-def summarize(
-    runs: Dict[str, List[Dict[str, Any]]], unavailable: Dict[str, str], seeds: int
-) -> Dict[str, Any]:
-    """Per encoder: each metric's mean and std over seeds (test metrics averaged over targets),
-    the paired difference of test IC against the baseline, and the verdict on its target."""
-    rows = {}
-    baseline = runs.get(BASELINE)
-    for encoder, results in runs.items():
-        row: Dict[str, Any] = {"level": LEVELS.get(encoder, "-"), "seeds": len(results)}
-        for metric in METRICS:
-            row[metric] = mean_std([r["test"]["mean"][metric] for r in results])
-        target = TARGETS.get(encoder)
-        row["target"] = target
-        if baseline is not None and encoder != BASELINE:
-            row["vs_baseline"] = paired_difference(
-                [r["test"]["mean"]["ic"] for r in results],
-                [r["test"]["mean"]["ic"] for r in baseline],
-            )
-            row["verdict"] = verdict(row["vs_baseline"], target)
-        else:
-            row["verdict"] = "baseline" if encoder == BASELINE else "no baseline"
-        rows[encoder] = row
-    return {
-        "seeds": seeds,
-        "baseline": BASELINE,
-        "encoders": rows,
-        "unavailable": unavailable,
-        "runs": runs,
-    }
+    folders = {e: [Path(s.out_dir) for s in specs if s.name.startswith(f"{e}/")] for e in available}
+    oracle = oracle_predictions(shared_datasets(specs[0].config)["test"]) if specs else None
+    return summarize(runs, folders, unavailable, seeds, oracle)

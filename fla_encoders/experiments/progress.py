@@ -29,11 +29,15 @@ class RunBoard:
     def finished(self, name: str, result: Dict[str, Any]) -> None:
         run = self.runs.pop(name)
         self.done += 1
-        ic = result.get("test", {}).get("mean", {}).get("ic", float("nan"))
-        line = (
-            f"[{self.done}/{self.total}] {name}: test IC {ic:+.4f}, best epoch "
-            f"{result.get('best_epoch')}, {time.time() - run['started']:.0f} s"
-        )
+        seconds = f"{time.time() - run['started']:.0f} s"
+        if "error" in result:
+            line = f"[{self.done}/{self.total}] {name}: failed, {seconds}: {result['error']}"
+        else:
+            ic = result["test"]["mean"]["ic"]
+            line = (
+                f"[{self.done}/{self.total}] {name}: test IC {ic:+.4f}, best epoch "
+                f"{result['best_epoch']}, {seconds}"
+            )
         self.clear()
         self.stream.write(line + "\n")
         self.draw()

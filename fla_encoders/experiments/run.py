@@ -14,13 +14,17 @@ import torch
 
 from fla_encoders.data.config import DataConfig, build_datasets
 from fla_encoders.data.dataset import BatchTimeSeriesDataset
-from fla_encoders.evaluation.predict import predict
+from fla_encoders.data.panel import Panel
+from fla_encoders.evaluation.predict import Predictions, predict
 from fla_encoders.experiments.config import build_model
-from fla_encoders.training.checkpoint import load_if_present, save_atomic
+from fla_encoders.training.checkpoint import load_if_present, require_keys, save_atomic
 from fla_encoders.training.config import TrainConfig
 from fla_encoders.training.loop import fit
+from fla_encoders.training.preflight import check_trainable
 
 Datasets = Dict[str, BatchTimeSeriesDataset]
+PREDICTIONS = "test_predictions.pt"
+MODEL_KEYS = ["config", "sizes", "model", "result"]
 
 
 def datasets_for(config: Dict[str, Any]) -> Datasets:
@@ -39,7 +43,10 @@ def run_experiment(
     ``out_dir/model.pt`` (configuration, weights, result) at the end; returns the result:
     ``encoder``, ``seed``, ``best_epoch``, ``best_valid_ic``, ``history``, ``test`` (metrics),
     ``daily`` (test dates, daily IC averaged over targets and per target) and ``info``
-    (monitoring values per test date). ``on_epoch`` goes to ``fit``."""
+    (monitoring values per test date). ``on_epoch`` goes to ``fit``.
+
+    What cannot train is refused (``TrainingError``) before the folder is claimed; a file of
+    the folder that cannot be loaded safely is a ``CheckpointError`` naming it."""
     out_dir = Path(out_dir)
     claimed = out_dir / "config.json"
     if claimed.exists() and json.loads(claimed.read_text()) != config:
@@ -49,11 +56,12 @@ def run_experiment(
         )
     finished = load_if_present(out_dir / "model.pt")
     if finished is not None:
-        return finished["result"]
-    out_dir.mkdir(parents=True, exist_ok=True)
-    claimed.write_text(json.dumps(config, indent=2) + "\n")
+        return require_keys(finished, MODEL_KEYS, out_dir / "model.pt", "a finished run")["result"]
     datasets = datasets or datasets_for(config)
     train_config = TrainConfig.from_dict(config.get("training", {}))
+    check_trainable(datasets["train"], datasets["valid"], train_config)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    claimed.write_text(json.dumps(config, indent=2) + "\n")
     if train_config.threads is not None:
         torch.set_num_threads(train_config.threads)
     started = time.time()
@@ -79,6 +87,8 @@ def run_experiment(
     }
     evaluated = evaluate_model(model, datasets["test"])
     result.update(test=evaluated["metrics"], daily=evaluated["daily"], info=evaluated["info"])
+    panel = datasets["test"].prepared.panel
+    save_atomic(prediction_record(evaluated["predictions"], panel), out_dir / PREDICTIONS)
     save_atomic(
         {"config": config, "sizes": sizes, "model": model.state_dict(), "result": result},
         out_dir / "model.pt",
@@ -93,6 +103,7 @@ def evaluate_model(model: torch.nn.Module, dataset: BatchTimeSeriesDataset) -> D
     daily = predictions.daily_ic()
     dates = dataset.prepared.panel.dates
     return {
+        "predictions": predictions,
         "metrics": predictions.metrics(),
         "daily": {
             "date": [dates[int(d)] for d in daily["date"]],
@@ -110,11 +121,28 @@ def evaluate_model(model: torch.nn.Module, dataset: BatchTimeSeriesDataset) -> D
     }
 
 
+def prediction_record(predictions: Predictions, panel: Panel) -> Dict[str, Any]:
+    """The test predictions as saved beside a run: tensors and lists only (``weights_only``);
+    ``date`` and ``asset`` index the panel's ``dates`` and ``assets``, saved alongside."""
+    return {
+        "pred": predictions.pred,
+        "label": predictions.label,
+        "date": predictions.date,
+        "asset": predictions.asset,
+        "target_names": list(predictions.target_names),
+        "target_horizons": list(panel.target_horizons),
+        "dates": [str(d) for d in panel.dates],
+        "assets": [str(a) for a in panel.assets],
+    }
+
+
 def load_trained(path: Union[str, Path]):
-    """``(config, model)`` from a ``model.pt`` written by ``run_experiment``."""
+    """``(config, model)`` from a ``model.pt`` written by ``run_experiment``, loaded safely (a
+    ``CheckpointError`` naming the file otherwise)."""
     saved = load_if_present(path)
     if saved is None:
         raise FileNotFoundError(f"model: no file at {path}")
+    require_keys(saved, MODEL_KEYS, path, "a model.pt written by train")
     model = build_model(saved["config"], **saved["sizes"])
     model.load_state_dict(saved["model"])
     return saved["config"], model

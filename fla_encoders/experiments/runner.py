@@ -17,6 +17,7 @@ from typing import Any, Callable, Dict, Iterator, Optional, Sequence, Tuple
 
 from fla_encoders.experiments.progress import RunBoard
 from fla_encoders.experiments.run import Datasets, datasets_for, run_experiment
+from fla_encoders.training.errors import CheckpointError, TrainingError
 
 Result = Dict[str, Any]
 EpochHook = Callable[[Dict[str, float]], None]
@@ -38,13 +39,22 @@ class RunSpec:
 _DATASETS: Dict[str, Datasets] = {}  # per process: built once for every run on the same data
 
 
-def execute(spec: RunSpec, on_epoch: Optional[EpochHook] = None) -> Result:
-    """Run ``spec``, datasets shared by the runs of this process; ``on_epoch(record)`` after
-    each epoch."""
-    key = json.dumps(spec.config.get("data", {}), sort_keys=True)
+def shared_datasets(config: Dict[str, Any]) -> Datasets:
+    """The datasets of ``config["data"]``, built once per process for every run on that data."""
+    key = json.dumps(config.get("data", {}), sort_keys=True)
     if key not in _DATASETS:
-        _DATASETS[key] = datasets_for(spec.config)
-    return run_experiment(spec.config, spec.out_dir, _DATASETS[key], on_epoch)
+        _DATASETS[key] = datasets_for(config)
+    return _DATASETS[key]
+
+
+def execute(spec: RunSpec, on_epoch: Optional[EpochHook] = None) -> Result:
+    """Run ``spec`` on the process's shared datasets; ``on_epoch(record)`` after each epoch. A
+    run that cannot train, or whose files cannot be read, is ``{"error": why}``: the others
+    go on."""
+    try:
+        return run_experiment(spec.config, spec.out_dir, shared_datasets(spec.config), on_epoch)
+    except (TrainingError, CheckpointError) as exc:
+        return {"error": f"{type(exc).__name__}: {exc}"}
 
 
 class SerialRunner:

@@ -7,6 +7,7 @@ import torch
 from torch import nn
 
 from fla_encoders.model.head import PredictionHead
+from fla_encoders.nn.checks import prepare_input
 from fla_encoders.registry import EncoderOutput, FLAEncoderFactory, check_output
 
 DATA_ARGUMENTS = ("n_features", "num_targets")
@@ -21,6 +22,10 @@ class FLAFinancialModel(nn.Module):
     ``PredictionHead(encoder.output_dim, prediction_hidden, num_targets, dropout=dropout)``.
     Built-in encoders and the head are initialised by ``WeightInitializerMixin``; a third-party
     encoder keeps its own initialisation.
+
+    Bad input (a shape, ``T = 0``, a mask that is not 0/1 left padding, NaN or Inf at a token)
+    is a ``ValueError`` naming ``x`` or ``attention_mask``, whichever the encoder; ``B = 0``
+    gives ``(0, num_targets)``; what the encoder returns is checked against the contract.
     """
 
     def __init__(
@@ -71,7 +76,13 @@ class FLAFinancialModel(nn.Module):
         self, x: torch.Tensor, attention_mask: Optional[torch.Tensor] = None
     ) -> EncoderOutput:
         """``x: (B, T, n_features)`` -> ``(predictions (B, num_targets), info)``, ``info`` the
-        encoder's; ``attention_mask (B, T)`` goes to the encoder if given."""
+        encoder's; ``attention_mask (B, T)`` goes to the encoder if given. An encoder that does
+        not check its input (``checks_input``) gets it checked, padding zeroed, and is not
+        called on an empty batch."""
+        if not self.encoder.checks_input:
+            x = prepare_input(x, self.n_features, attention_mask)
+            if not len(x):
+                return x.new_zeros((0, self.num_targets)), {}
         masked = {} if attention_mask is None else {"attention_mask": attention_mask}
         output = self.encoder(x, **masked)
         encoded, info = check_output(self.encoder_name, output, x.shape[0], self.encoder.output_dim)

@@ -7,14 +7,16 @@ from torch import nn
 
 from fla_encoders.nn.checks import choice, positive_int
 from fla_encoders.nn.init import WeightInitializerMixin
+from fla_encoders.nn.norms import FiniteBatchNorm1d
 
 ACTIVATIONS = {"relu": nn.ReLU, "gelu": nn.GELU, "silu": nn.SiLU, "tanh": nn.Tanh}
-NORMS = {"layer": nn.LayerNorm, "batch": nn.BatchNorm1d}
+NORMS = {"layer": nn.LayerNorm, "batch": FiniteBatchNorm1d}
 
 
 class PredictionHead(nn.Sequential, WeightInitializerMixin):
     """``(B, input_dim) -> (B, output_dim)``: per hidden size, Linear, optional norm
-    (``'layer'`` or ``'batch'``), activation, dropout; then a final Linear."""
+    (``'layer'`` or ``'batch'``, whose running statistics stay finite), activation, dropout;
+    then a final Linear."""
 
     def __init__(
         self,

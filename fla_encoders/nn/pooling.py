@@ -14,7 +14,8 @@ class Pooling(nn.Module):
     """``last`` step, masked ``mean``, or ``attention`` (a learned score, softmax over steps).
 
     Masks are ``(B, T)``, 1 for a token and 0 for padding (left padding, as in fla); ``last``
-    therefore needs no mask.
+    therefore needs no mask. Padded steps are left out by selection: whatever they hold (NaN
+    included) reaches no output.
     """
 
     def __init__(self, mode: str, hidden_size: int):
@@ -26,8 +27,13 @@ class Pooling(nn.Module):
         """``h: (B, T, H)``, ``mask: (B, T)`` -> ``(B, H)``."""
         if self.mode == "last":
             return h[:, -1]
-        m = h.new_ones(h.shape[:2]) if mask is None else mask.to(h.dtype)
+        tokens = None if mask is None else mask.bool()
+        if tokens is not None:
+            h = h.masked_fill(~tokens[..., None], 0.0)
         if self.mode == "mean":
-            return (h * m[..., None]).sum(1) / m.sum(1).clamp_min(1)[..., None]
-        scores = self.score(h).squeeze(-1).masked_fill(m == 0, torch.finfo(h.dtype).min)
+            count = h.shape[1] if tokens is None else tokens.sum(1, keepdim=True).clamp_min(1)
+            return h.sum(1) / count
+        scores = self.score(h).squeeze(-1)
+        if tokens is not None:
+            scores = scores.masked_fill(~tokens, torch.finfo(h.dtype).min)
         return torch.einsum("bt,bth->bh", scores.softmax(-1), h)

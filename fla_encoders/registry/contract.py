@@ -12,6 +12,13 @@ An encoder is an ``nn.Module`` deriving from ``FLAEncoderStrategy``:
   the device; readers convert them.
 - ``self.monitoring`` (False unless an evaluation turns it on): encoders with costly monitoring
   values (recurrent-state norms) add them to ``info`` only then.
+- ``checks_input`` (False unless the encoder says otherwise): True when ``forward`` itself
+  refuses bad input with ``fla_encoders.nn.checks.check_input``, zeroes the padded steps and
+  answers ``B = 0`` with ``(0, output_dim)``, as the built-in encoders do. Otherwise the model
+  does these at its boundary, before calling the encoder, so that they happen once a forward.
+
+What the model passes: ``x`` finite at every token, ``T >= 1``, zeros at padded steps, and
+``attention_mask`` 0/1 left padding with a token per row.
 """
 
 import abc
@@ -29,6 +36,7 @@ class FLAEncoderStrategy(nn.Module, abc.ABC):
 
     output_dim: int
     monitoring: bool = False
+    checks_input: bool = False
 
     @abc.abstractmethod
     def forward(self, x: torch.Tensor) -> EncoderOutput:

@@ -9,8 +9,10 @@ Rules (docs/plugins.md):
   all. ``prefer(name, distribution)`` chooses explicitly.
 - ``register(name)`` refuses a name already provided by another class unless ``override=True``;
   an in-code registration comes before every entry point.
-- An encoder that fails to load is reported with a warning naming its distribution and the cause;
-  ``get``/``create`` of it raise ``EncoderLoadError`` chained to the cause. Others are unaffected.
+- An encoder that fails to load (any exception at import, ``SystemExit`` included; only
+  ``KeyboardInterrupt`` still stops the process) is reported with a warning naming its
+  distribution and the cause; ``get``/``create`` of it raise ``EncoderLoadError`` chained to the
+  cause. Others are unaffected.
 """
 
 import difflib
@@ -187,16 +189,18 @@ class EncoderRegistry:
                         f"{provider.target} is {obj!r}, not a subclass of FLAEncoderStrategy"
                     )
                 self._loaded[provider] = obj
-            except Exception as exc:  # a plugin may raise anything; report it, spare the others
+            except KeyboardInterrupt:
+                raise
+            except BaseException as exc:  # a plugin may raise anything, exit too: spare the host
                 self._loaded[provider] = exc
                 warnings.warn(self._load_failure(provider, exc), EncoderPluginWarning, stacklevel=3)
         loaded = self._loaded[provider]
-        if isinstance(loaded, Exception):
+        if isinstance(loaded, BaseException):
             raise EncoderLoadError(self._load_failure(provider, loaded)) from loaded
         return loaded
 
     @staticmethod
-    def _load_failure(provider: Provider, exc: Exception) -> str:
+    def _load_failure(provider: Provider, exc: BaseException) -> str:
         return (
             f"encoder {provider.name!r} from {provider.describe()} could not be loaded: "
             f"{type(exc).__name__}: {exc}"

@@ -5,21 +5,30 @@ Determinism: the batch order of epoch ``e`` is a permutation drawn from ``(seed,
 checkpoint holds the model, the optimizer, the torch RNG state, the position in the epoch and
 the early-stopping state, so an interrupted run resumed on CPU ends with the same weights as an
 uninterrupted one.
+
+Failures: what cannot give a validation IC is refused before training (``check_trainable``); a
+loss that is not finite stops training before it reaches the weights, the checkpoint keeping
+the last state saved; a run whose latest checkpoint is unreadable resumes from the previous one
+with a ``CheckpointWarning`` saying how many steps are trained again. Each is a
+``TrainingError`` or a ``CheckpointError`` whose message says what to change.
 """
 
 import logging
 import math
+import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, Dict, List, Optional, Union
+from typing import Any, Callable, Dict, List, Optional, Union
 
 import torch
 from torch import nn
 
 from fla_encoders.data.dataset import BatchTimeSeriesDataset
 from fla_encoders.evaluation.predict import predict
-from fla_encoders.training.checkpoint import load_if_present, save_atomic
+from fla_encoders.training.checkpoint import Loaded, load_latest, require_keys, save_atomic
 from fla_encoders.training.config import TrainConfig
+from fla_encoders.training.errors import CheckpointWarning, TrainingError
+from fla_encoders.training.preflight import check_trainable
 from fla_encoders.training.progress import progress
 
 log = logging.getLogger(__name__)
@@ -51,15 +60,65 @@ def epoch_order(seed: int, epoch: int, n_batches: int) -> List[int]:
 def train_step(
     model: nn.Module, optimizer: torch.optim.Optimizer, batch: Dict[str, torch.Tensor], clip: float
 ) -> float:
-    """One AdamW step on ``batch``; returns the loss."""
+    """One AdamW step on ``batch``; returns the loss. A loss that is not finite is returned
+    without a step: the weights stay as they were."""
     optimizer.zero_grad()
     pred, _ = model(batch["x"])
     loss = masked_mse(pred, batch["y"])
+    value = float(loss.detach())
+    if not math.isfinite(value):
+        return value
     loss.backward()
     if clip > 0:
         nn.utils.clip_grad_norm_(model.parameters(), clip)
     optimizer.step()
-    return float(loss.detach())
+    return value
+
+
+CHECKPOINT_KEYS = ["model", "optimizer", "rng", "loop"]
+
+
+def steps_to_next_save(step: int, n_batches: int, checkpoint_every: int) -> int:
+    """How many steps of an epoch of ``n_batches`` run from ``step`` to the next checkpoint."""
+    next_save = (step // checkpoint_every + 1) * checkpoint_every if checkpoint_every else n_batches
+    return max(0, min(next_save, n_batches) - step)
+
+
+def fallback_warning(loaded: Loaded, n_batches: int, checkpoint_every: int) -> str:
+    """What resuming from an earlier checkpoint than the latest loses."""
+    loop = loaded.state["loop"]
+    lost = steps_to_next_save(loop["step"], n_batches, checkpoint_every)
+    return (
+        f"{'; '.join(loaded.skipped)}; resuming from {loaded.path} at epoch {loop['epoch']}, "
+        f"step {loop['step']}: the {lost} training steps saved after it are lost and trained "
+        f"again"
+    )
+
+
+def restore(loaded: Loaded, model: nn.Module, optimizer: torch.optim.Optimizer) -> Dict[str, Any]:
+    """Model, optimizer and RNG as ``loaded`` saved them; returns its loop state."""
+    saved = require_keys(loaded.state, CHECKPOINT_KEYS, loaded.path, "a training checkpoint")
+    model.load_state_dict(saved["model"])
+    optimizer.load_state_dict(saved["optimizer"])
+    torch.set_rng_state(saved["rng"])
+    state = saved["loop"]
+    log.info("resuming from %s at epoch %d, step %d", loaded.path, state["epoch"], state["step"])
+    return state
+
+
+def non_finite_loss(loss: float, state: Dict[str, Any], checkpoint: Optional[Path]) -> str:
+    """Why training stopped on a loss that is not finite, and what is kept."""
+    kept = (
+        f"{checkpoint} keeps the last state saved before it"
+        if checkpoint is not None and checkpoint.exists()
+        else "no checkpoint was saved before it"
+    )
+    return (
+        f"training stopped: the loss is {loss} at epoch {state['epoch']}, step {state['step']} "
+        f"(the model's outputs are not finite, or training diverged: a lower training.lr may "
+        f"help; a rerun with the same settings stops here again); the weights were not updated "
+        f"with it, {kept}"
+    )
 
 
 def fit(
@@ -73,9 +132,12 @@ def fit(
     """Train ``model`` in place; on return it holds the weights of its best validation epoch.
 
     With ``checkpoint`` (a file path), the state is saved there atomically every
-    ``config.checkpoint_every`` steps and after each epoch, and a run finding it resumes.
+    ``config.checkpoint_every`` steps and after each epoch (the state before it kept beside
+    it, ``previous_path(checkpoint)``), and a run finding it resumes.
     ``on_epoch(record)`` is called after each epoch with its history record.
     """
+    check_trainable(train_set, valid_set, config)
+    checkpoint = None if checkpoint is None else Path(checkpoint)
     optimizer = torch.optim.AdamW(
         model.parameters(), lr=config.lr, weight_decay=config.weight_decay
     )
@@ -90,15 +152,17 @@ def fit(
         "losses": [],  # of the current epoch
         "done": False,
     }
-    saved = load_if_present(checkpoint)
-    if saved is None:
+    loaded = None if checkpoint is None else load_latest(checkpoint)
+    if loaded is None:
         torch.manual_seed(config.seed)
     else:
-        model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
-        torch.set_rng_state(saved["rng"])
-        state = saved["loop"]
-        log.info("resuming from %s at epoch %d, step %d", checkpoint, state["epoch"], state["step"])
+        state = restore(loaded, model, optimizer)
+        if loaded.skipped:
+            warnings.warn(
+                fallback_warning(loaded, len(train_set), config.checkpoint_every),
+                CheckpointWarning,
+                stacklevel=2,
+            )
 
     def save() -> None:
         if checkpoint is not None:
@@ -110,6 +174,7 @@ def fit(
                     "loop": state,
                 },
                 checkpoint,
+                keep_previous=True,
             )
 
     while not state["done"] and state["epoch"] < config.epochs:
@@ -118,7 +183,10 @@ def fit(
         model.train()
         remaining = order[state["step"] :]
         for index in progress(remaining, config.progress, f"epoch {epoch}", len(remaining)):
-            state["losses"].append(train_step(model, optimizer, train_set[index], config.clip_norm))
+            loss = train_step(model, optimizer, train_set[index], config.clip_norm)
+            if not math.isfinite(loss):
+                raise TrainingError(non_finite_loss(loss, state, checkpoint))
+            state["losses"].append(loss)
             state["step"] += 1
             if config.checkpoint_every and state["step"] % config.checkpoint_every == 0:
                 save()
@@ -138,6 +206,11 @@ def fit(
         save()
         if on_epoch is not None:
             on_epoch(record)
-    if state["best_model"] is not None:
-        model.load_state_dict(state["best_model"])
+    if state["best_model"] is None:
+        raise TrainingError(
+            f"no epoch of {len(state['history'])} gave a finite validation IC: the model's "
+            f"predictions were constant or not finite on every validation date; no trained "
+            f"weights to keep"
+        )
+    model.load_state_dict(state["best_model"])
     return FitResult(state["best_epoch"], state["best_valid_ic"], state["history"])

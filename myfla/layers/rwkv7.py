@@ -149,6 +149,10 @@ class RWKV7Attention(nn.Module):
             )
         if layer_idx is not None:
             self._initialize_weights()
+        # fla's flags: a transformers model leaves the weights this layer initialised alone.
+        for module in self.modules():
+            module._in_rwkv_module = True
+            module._is_hf_initialized = True
 
     @torch.no_grad()
     def _initialize_weights(self) -> None:

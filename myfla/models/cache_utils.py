@@ -1,8 +1,12 @@
-"""Per-layer inference cache of models and layers (fla.models.cache_utils), without transformers.
+"""Per-layer inference cache of models and layers (fla.models.cache_utils).
 
 Each layer owns a dict ``{'recurrent_state', 'attn_state', 'conv_state', 'ffn_state'}`` and its own
 count of tokens seen. Layers store what they need, e.g. GatedDeltaNet:
 ``recurrent_state [N, HV, V, K]`` and ``conv_state`` a tuple of q/k/v states ``[N, D, W]``.
+
+With transformers installed (``myfla[hf]``), ``Cache`` is a ``transformers.Cache`` and ``FLALayer``
+a ``transformers.cache_utils.CacheLayerMixin``, as in fla, so ``generate`` handles it as its own;
+without transformers they are plain classes with the same behaviour.
 """
 
 from __future__ import annotations
@@ -13,6 +17,12 @@ from typing import Any, Callable, Iterator
 import torch
 
 from myfla._checks import check_int
+
+try:
+    from transformers.cache_utils import Cache as TransformersCache
+    from transformers.cache_utils import CacheLayerMixin as TransformersCacheLayer
+except ImportError:
+    TransformersCache = TransformersCacheLayer = None
 
 STATE_KEYS = ("recurrent_state", "attn_state", "conv_state", "ffn_state")
 
@@ -47,13 +57,30 @@ def _map_tensors(value: Any, function: Callable[[torch.Tensor], torch.Tensor]) -
     raise NotImplementedError(f"cannot transform a cache state of type {type(value).__name__}")
 
 
-class FLALayer:
+def _select_batch(indices: torch.Tensor) -> Callable[[torch.Tensor], torch.Tensor]:
+    return lambda t: t.index_select(0, indices.to(t.device))
+
+
+def _repeat_batch(repeats: int) -> Callable[[torch.Tensor], torch.Tensor]:
+    return lambda t: t.repeat_interleave(repeats, dim=0)
+
+
+class FLALayer(TransformersCacheLayer or object):
     """The cache of one layer: its ``state`` dict (``None`` until first updated) and token count."""
 
+    is_compileable = False
+    is_sliding = False
+
     def __init__(self) -> None:
+        super().__init__()
         self.state: dict[str, Any] | None = None
         self.window_size: int | None = None
+        self.is_initialized = False
         self._seen_tokens = 0
+
+    def lazy_initialization(self, key_states: torch.Tensor, value_states: Any = None) -> None:
+        """transformers' hook before a first update: only the device is taken from it."""
+        self.device = key_states.device
 
     def update(
         self,
@@ -77,6 +104,7 @@ class FLALayer:
         offset = check_int("offset", offset)
         _check_attn_state(attn_state)
         self.window_size = _window((cache_kwargs or {}).get("window_size", self.window_size))
+        self.is_sliding = self.window_size is not None
         if self.state is None:
             self.state = dict.fromkeys(STATE_KEYS)
         if recurrent_state is not None:
@@ -89,6 +117,7 @@ class FLALayer:
         if ffn_state is not None:
             self.state["ffn_state"] = ffn_state
         self._seen_tokens += attn_state[0].shape[1] if has_attn else offset
+        self.is_initialized = True
         return self.state
 
     def _update_attn(self, new: tuple[torch.Tensor, ...]) -> None:
@@ -103,8 +132,12 @@ class FLALayer:
             )
         self.state["attn_state"] = new
 
-    def get_seq_length(self) -> int:
+    def get_seq_length(self, cache_position: Any = None) -> int:
         return self._seen_tokens
+
+    def get_max_length(self) -> int:
+        """-1: a recurrent state has no maximum length."""
+        return -1
 
     def get_mask_sizes(self, query_length: int) -> tuple[int, int]:
         """``(kv_length, kv_offset)`` of an attention mask for ``query_length`` new tokens."""
@@ -112,6 +145,21 @@ class FLALayer:
         if self.window_size is not None:
             cached = min(cached, self.window_size - 1)
         return cached + query_length, self._seen_tokens - cached
+
+    def mapped_state(self, function: Callable[[torch.Tensor], torch.Tensor]) -> Any:
+        """The state with every tensor replaced by ``function(tensor)`` (the layer unchanged)."""
+        return _map_tensors(self.state, function)
+
+    def reorder_cache(self, beam_idx: torch.LongTensor) -> None:
+        """Select/reorder the batch (dim 0) of every state tensor by ``beam_idx [N']``."""
+        self.state = self.mapped_state(_select_batch(beam_idx))
+
+    def batch_select_indices(self, indices: torch.Tensor) -> None:
+        self.reorder_cache(indices)
+
+    def batch_repeat_interleave(self, repeats: int) -> None:
+        """Repeat every state ``repeats`` times along the batch (e.g. for beam search)."""
+        self.state = self.mapped_state(_repeat_batch(repeats))
 
     def crop(self, max_length: int) -> None:
         """Forget tokens beyond ``max_length`` (negative: drop that many); attention states only."""
@@ -130,20 +178,36 @@ class FLALayer:
 
     def reset(self) -> None:
         self.state = None
+        self.is_initialized = False
         self._seen_tokens = 0
 
 
-class Cache:
+class Cache(TransformersCache or object):
     """States of every layer of a model, indexed by ``layer_idx``; fla's ``Cache`` behaviour.
 
     ``cache[i]`` is layer ``i``'s state dict, ``len(cache)`` the number of layers stored,
     iteration yields the state dicts. ``seen_tokens`` is kept for API compatibility and only
-    used by :meth:`from_legacy_cache` to seed the layers' counts.
+    used by :meth:`from_legacy_cache` to seed the layers' counts. The other arguments are
+    those of transformers' ``DynamicCache``: ``config`` is not needed (layers are made on first
+    use), and neither offloading nor ``ddp_cache_data`` is supported.
     """
 
     is_compileable = False
 
-    def __init__(self, seen_tokens: int = 0) -> None:
+    def __init__(
+        self,
+        seen_tokens: int = 0,
+        config: Any = None,
+        offloading: bool = False,
+        offload_only_non_sliding: bool = True,
+        ddp_cache_data: Any = None,
+    ) -> None:
+        if offloading or ddp_cache_data is not None:
+            raise NotImplementedError("offloading and ddp_cache_data are not supported by Cache")
+        if TransformersCache is None:
+            super().__init__()
+        else:
+            super().__init__(layer_class_to_replicate=FLALayer)
         self.layers: list[FLALayer] = []
         self._seen_tokens = check_int("seen_tokens", seen_tokens)
 
@@ -195,11 +259,11 @@ class Cache:
             return 0
         return self.layers[layer_idx].get_seq_length()
 
-    def get_max_length(self, layer_idx: int = 0) -> int:
+    def get_max_length(self, layer_idx: int | None = 0) -> int:
         """-1: the cache has no maximum length."""
         return -1
 
-    def get_max_cache_shape(self, layer_idx: int = 0) -> int:
+    def get_max_cache_shape(self, layer_idx: int | None = 0) -> int:
         return self.get_max_length(layer_idx)
 
     def get_mask_sizes(self, query_length: int, layer_idx: int) -> tuple[int, int]:
@@ -208,20 +272,21 @@ class Cache:
         return self.layers[layer_idx].get_mask_sizes(query_length)
 
     def _map_states(self, function: Callable[[torch.Tensor], torch.Tensor]) -> None:
-        states = [_map_tensors(layer.state, function) for layer in self.layers]
+        """Map every layer's tensors; no layer changes unless all of them can be mapped."""
+        states = [layer.mapped_state(function) for layer in self.layers]
         for layer, state in zip(self.layers, states):
             layer.state = state
 
     def reorder_cache(self, beam_idx: torch.LongTensor) -> None:
         """Select/reorder the batch (dim 0) of every state tensor by ``beam_idx [N']``."""
-        self._map_states(lambda t: t.index_select(0, beam_idx.to(t.device)))
+        self._map_states(_select_batch(beam_idx))
 
     def batch_select_indices(self, indices: torch.Tensor) -> None:
         self.reorder_cache(indices)
 
     def batch_repeat_interleave(self, repeats: int) -> None:
         """Repeat every state ``repeats`` times along the batch (e.g. for beam search)."""
-        self._map_states(lambda t: t.repeat_interleave(repeats, dim=0))
+        self._map_states(_repeat_batch(repeats))
 
     def crop(self, max_length: int) -> None:
         for layer in self.layers:

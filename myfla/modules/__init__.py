@@ -1,4 +1,4 @@
-"""Building blocks of the layers (``fla.modules``): short convolution, norms, LoRA, token shift.
+"""Building blocks (``fla.modules``): short convolution, norms, LoRA, token shift, gated MLP.
 
 The modules sit where fla 0.6.0 keeps them (``norm/``, ``causal_conv1d``); fla's older paths
 (``layernorm``, ``fused_norm_gate``, ``l2norm``, ``convolution``) re-export the same names.
@@ -6,6 +6,7 @@ The modules sit where fla 0.6.0 keeps them (``norm/``, ``causal_conv1d``); fla's
 
 from myfla.modules.causal_conv1d import ShortConvolution
 from myfla.modules.lora import LoRA
+from myfla.modules.mlp import GatedMLP
 from myfla.modules.norm import (
     FusedLayerNormGated,
     FusedLayerNormSwishGate,
@@ -22,6 +23,7 @@ __all__ = [
     "FusedLayerNormSwishGate",
     "FusedRMSNormGated",
     "FusedRMSNormSwishGate",
+    "GatedMLP",
     "GroupNorm",
     "L2Norm",
     "LayerNorm",

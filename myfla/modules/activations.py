@@ -56,6 +56,19 @@ def identity(x: torch.Tensor) -> torch.Tensor:
     return x
 
 
+def swiglu(x: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
+    """``swish(x) * y`` for ``x, y [..., D]``, computed as one product in float32."""
+    compute = compute_dtype(x, y)
+    return (F.silu(x.to(compute)) * y.to(compute)).to(x.dtype)
+
+
+def swiglu_linear(
+    x: torch.Tensor, y: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None
+) -> torch.Tensor:
+    """``linear(swiglu(x, y), weight, bias)``: ``[..., D]`` -> ``[..., weight.shape[0]]``."""
+    return F.linear(swiglu(x, y), weight, bias)
+
+
 # fla 0.6.0's names, plus "elu" and "identity" (not in fla: there they raise KeyError).
 ACT2FN = {
     "relu": F.relu,
@@ -79,5 +92,7 @@ __all__ = [
     "logsigmoid",
     "sigmoid",
     "sqrelu",
+    "swiglu",
+    "swiglu_linear",
     "swish",
 ]

@@ -43,9 +43,3 @@ def chunk_size_option(chunk_size: Optional[int], cp_context: object) -> int:
         return 64
     check_choice("chunk_size", chunk_size, CHUNK_SIZES)
     return chunk_size
-
-
-def refuse_reverse(reverse: bool) -> None:
-    """The DPLR ops run forward in time only."""
-    if reverse:
-        raise NotImplementedError("reverse=True is not supported by myfla")

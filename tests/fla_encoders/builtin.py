@@ -20,6 +20,10 @@ SMALL: Dict[str, Dict[str, Any]] = {
 }
 """Encoder name -> ``encoder_kwargs`` of a small instance (with ``hidden_size=HIDDEN``)."""
 
+REFERENCES: Dict[str, Dict[str, Any]] = {"linear": {}}
+"""The same for the built-in references: they see the last step only, so they have no per-step
+states and no pooling to test."""
+
 LAYERS = {
     "gated_deltanet": ["GatedDeltaNet"],
     "gla": ["GatedLinearAttention"],
@@ -42,7 +46,7 @@ def small(name: str, perturb: bool = False, **overrides: Any):
     ``o_proj``) carry signal and a test can see what flows through them.
     """
     require(name)
-    kwargs = dict(SMALL[name], n_features=N_FEATURES, hidden_size=HIDDEN)
+    kwargs = dict({**SMALL, **REFERENCES}[name], n_features=N_FEATURES, hidden_size=HIDDEN)
     kwargs.update(overrides)
     encoder = FLAEncoderFactory.create(name, **kwargs)
     if perturb:

@@ -1,5 +1,8 @@
 """The embedded synthetic panel: shape, determinism, planted signal strength, missing values."""
 
+import datetime
+
+import pytest
 import torch
 
 from fla_encoders.data import make_mock_panel
@@ -40,3 +43,16 @@ def test_assets_enter_and_leave_and_values_go_missing():
     absent_labels = torch.isnan(panel.labels[present]).any(dim=1).float().mean()
     assert 0 < absent_labels < 0.5
     assert torch.isnan(panel.labels[-panel.horizon :]).all()  # the future is unknown
+
+
+def test_mock_dates_are_business_days_and_its_numbers_are_those_of_before():
+    panel = make_mock_panel(seed=0, n_dates=30, n_assets=20, n_features=8)
+    assert panel.dates[:4] == ["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-06"]
+    assert all(datetime.date.fromisoformat(d).weekday() < 5 for d in panel.dates)
+    # sums of the panel when its dates were labels d0000..d0029
+    assert float(panel.features.nan_to_num(0).double().sum()) == pytest.approx(
+        -114.04766478436068, abs=1e-9
+    )
+    assert float(panel.labels.nan_to_num(0).double().sum()) == pytest.approx(
+        -18.856031388393603, abs=1e-9
+    )

@@ -68,3 +68,10 @@ def test_the_live_board_shows_each_running_run_with_its_epoch_and_eta():
     assert "gru/seed0" in screen and "epoch 2/5  valid IC -0.0300  ETA <=" in screen
     board.finished("gru/seed0", {"test": {"mean": {"ic": 0.0}}, "best_epoch": 1})
     assert "\x1b[2F\x1b[J[1/2] gru/seed0" in stream.getvalue()  # the block is redrawn below
+
+
+def test_a_run_that_cannot_train_leaves_its_encoder_out_and_the_others_go_on(tmp_path):
+    overrides = [*TINY, "linear:training.epochs=0"]
+    summary = compare(["gru", "linear"], 1, load_config("baseline_gru"), overrides, tmp_path)
+    assert list(summary["runs"]) == ["gru"]
+    assert summary["unavailable"]["linear"].startswith("run linear/seed0 failed: TrainingError")

@@ -2,45 +2,22 @@
 
 import pytest
 import torch
-from torch import nn
 
 import fla_encoders.training.loop as loop
-from fla_encoders.data import (
-    BatchTimeSeriesDataset,
-    PreparedPanel,
-    chronological_splits,
-    make_mock_panel,
-)
 from fla_encoders.training import TrainConfig, fit, load_if_present, save_atomic
-
-
-class TinyGRU(nn.Module):
-    """``(B, T, F) -> ((B, K), {"gate_value": float})``, with dropout to exercise the RNG."""
-
-    def __init__(self, n_features, num_targets, hidden=8):
-        super().__init__()
-        self.gru = nn.GRU(n_features, hidden, batch_first=True)
-        self.drop = nn.Dropout(0.2)
-        self.head = nn.Linear(hidden, num_targets)
-
-    def forward(self, x):
-        out, _ = self.gru(x)
-        return self.head(self.drop(out[:, -1])), {"gate_value": 0.5}
+from tests.fla_encoders.training_helpers import (
+    RESUMABLE,
+    assert_same_weights,
+    fresh_model,
+    interrupted_run,
+    rerun_model,
+    tiny_datasets,
+)
 
 
 @pytest.fixture(scope="module")
 def datasets():
-    panel = make_mock_panel(seed=0, n_dates=70, n_assets=25, n_features=16)
-    prepared = PreparedPanel(panel)
-    splits = chronological_splits(len(panel.dates), 5, panel.horizon)
-    train = BatchTimeSeriesDataset(prepared, splits["train"], 5, dates_per_batch=4)
-    valid = BatchTimeSeriesDataset(prepared, splits["valid"], 5)
-    return prepared, train, valid
-
-
-def fresh_model(prepared):
-    torch.manual_seed(0)
-    return TinyGRU(prepared.n_features, prepared.num_targets)
+    return tiny_datasets()
 
 
 def test_masked_mse_ignores_missing_targets():
@@ -57,33 +34,18 @@ def test_fit_records_history_and_keeps_the_best_epoch(datasets):
     assert result.best_valid_ic == max(h["valid_ic"] for h in result.history)
 
 
-def test_an_interrupted_run_resumes_to_the_same_weights(datasets, tmp_path, monkeypatch):
+def test_an_interrupted_run_resumes_to_the_same_weights(datasets, tmp_path):
     prepared, train, valid = datasets
-    config = TrainConfig(epochs=3, patience=5, checkpoint_every=2)
-    reference = fresh_model(prepared)
-    fit(reference, train, valid, config)
-
-    real_step, calls = loop.train_step, []
-
-    def killed_mid_epoch(*args):
-        calls.append(1)
-        if len(calls) == len(train) + 3:  # the second epoch, after its second checkpoint
-            raise KeyboardInterrupt
-        return real_step(*args)
-
+    config = RESUMABLE
     checkpoint = tmp_path / "run.pt"
-    monkeypatch.setattr(loop, "train_step", killed_mid_epoch)
-    with pytest.raises(KeyboardInterrupt):
-        fit(fresh_model(prepared), train, valid, config, checkpoint)
-    monkeypatch.setattr(loop, "train_step", real_step)
+    # killed in the second epoch, after its second checkpoint
+    reference = interrupted_run(datasets, checkpoint, len(train) + 2)
     state = load_if_present(checkpoint)["loop"]
     assert (state["epoch"], state["step"]) == (1, 2)
 
-    torch.manual_seed(123)  # a rerun in a fresh process: other RNG state, other initial weights
-    resumed = TinyGRU(prepared.n_features, prepared.num_targets)
+    resumed = rerun_model(prepared)
     result = fit(resumed, train, valid, config, checkpoint)
-    for key, value in reference.state_dict().items():
-        assert torch.equal(value, resumed.state_dict()[key]), key
+    assert_same_weights(reference, resumed)
     assert len(result.history) == 3
     # a finished run does not train again
     assert fit(resumed, train, valid, config, checkpoint).history == result.history

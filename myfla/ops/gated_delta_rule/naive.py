@@ -47,3 +47,57 @@ def naive_recurrent_gated_delta_rule(
             o[b, t] = scale * torch.einsum("hk,hkv->hv", q_t, state)
         final_states.append(state)
     return o, torch.stack(final_states) if output_final_state else None
+
+
+def naive_chunk_gated_delta_rule(
+    q: torch.Tensor,
+    k: torch.Tensor,
+    v: torch.Tensor,
+    g: torch.Tensor,
+    beta: torch.Tensor,
+    chunk_size: int = 64,
+    scale: Optional[float] = None,
+    initial_state: Optional[torch.Tensor] = None,
+    output_final_state: bool = False,
+) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
+    """The recurrence of :func:`naive_recurrent_gated_delta_rule`, chunk by chunk.
+
+    Within a chunk with cumulative log decays ``G`` and entry state ``S0``, the values written,
+    ``U``, solve ``(I + A) U = beta * (V - exp(G) K S0)`` with the strictly lower
+    ``A_ij = beta_i exp(G_i - G_j) k_i . k_j``; then ``o_i = scale (exp(G_i) q_i^T S0 +
+    sum_{j <= i} exp(G_i - G_j) (q_i . k_j) u_j)``. The last chunk is padded with identity steps.
+    Shapes as :func:`naive_recurrent_gated_delta_rule` (no ``cu_seqlens``).
+    """
+    batch, seq_len, heads, key_dim = q.shape
+    v_heads, value_dim = v.shape[2:]
+    scale = key_dim**-0.5 if scale is None else scale
+    q, k = (x.repeat_interleave(v_heads // heads, dim=2) for x in (q, k))
+    pad = -seq_len % chunk_size
+    chunks = (seq_len + pad) // chunk_size
+
+    def split(x: torch.Tensor) -> torch.Tensor:  # [B, T, HV, ...] -> [B, HV, chunks, C, ...]
+        x = torch.nn.functional.pad(x, (0, 0) * (x.dim() - 2) + (0, pad))
+        x = x.reshape((batch, chunks, chunk_size) + tuple(x.shape[2:]))
+        return x.movedim(3, 1)
+
+    q, k, v, g, beta = split(q), split(k), split(v), split(g), split(beta)
+    decays = g.cumsum(-1)  # [B, HV, chunks, C]
+    pair_decay = (decays[..., :, None] - decays[..., None, :]).tril().exp().tril()
+    strictly_lower = torch.ones(chunk_size, chunk_size, dtype=torch.bool, device=q.device).tril(-1)
+    a = (beta[..., None] * (k @ k.transpose(-1, -2)) * pair_decay).masked_fill(~strictly_lower, 0)
+    eye = torch.eye(chunk_size, dtype=a.dtype, device=a.device)
+    scores = scale * (q @ k.transpose(-1, -2)) * pair_decay
+    state = v.new_zeros(batch, v_heads, key_dim, value_dim)
+    if initial_state is not None:
+        state = initial_state.to(v.dtype)
+    outputs = []
+    for c in range(chunks):
+        decay = decays[:, :, c, :, None].exp()  # [B, HV, C, 1]
+        rhs = beta[:, :, c, :, None] * (v[:, :, c] - decay * (k[:, :, c] @ state))
+        u = torch.linalg.solve_triangular(eye + a[:, :, c], rhs, upper=False, unitriangular=True)
+        outputs.append(scale * decay * (q[:, :, c] @ state) + scores[:, :, c] @ u)
+        last = decays[:, :, c, -1:, None]  # [B, HV, 1, 1]
+        weights = (last - decays[:, :, c, :, None]).exp() * k[:, :, c]  # [B, HV, C, K]
+        state = last.exp() * state + weights.transpose(-1, -2) @ u
+    o = torch.stack(outputs, 2).reshape(batch, v_heads, -1, value_dim)[:, :, :seq_len]
+    return o.transpose(1, 2), state if output_final_state else None

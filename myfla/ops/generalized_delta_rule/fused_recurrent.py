@@ -6,7 +6,7 @@ import torch
 
 from myfla.ops.kernel_inputs import KernelInputs, check_qkv
 from myfla.ops.kernels.dplr import recurrent_dplr_delta_rule
-from myfla.ops.options import refuse_reverse
+from myfla.ops.utils.reverse import time_reversed
 
 
 def fused_recurrent_dplr_delta_rule(
@@ -24,12 +24,15 @@ def fused_recurrent_dplr_delta_rule(
 ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
     """The DPLR delta rule one token at a time; arguments as ``chunk_dplr_delta_rule``.
 
+    ``reverse``: each sequence runs from its last token to its first, as fla's kernel does.
     Unlike fla's kernel, this one is differentiable (autograd through the steps).
     """
-    refuse_reverse(reverse)
     check_qkv(q, k, v, a=a, b=b, gk=gk)
+    if reverse:
+        q, k, v, a, b, gk = (time_reversed(x, cu_seqlens) for x in (q, k, v, a, b, gk))
     inputs = KernelInputs.from_fla(
         dict(q=q, k=k, v=v, a=a, b=b, gk=gk), out_dtype=q.dtype, scale=scale,
         initial_state=initial_state, output_final_state=output_final_state, cu_seqlens=cu_seqlens,
     )  # fmt: skip
-    return inputs.run(recurrent_dplr_delta_rule)
+    o, state = inputs.run(recurrent_dplr_delta_rule)
+    return (time_reversed(o, cu_seqlens) if reverse else o), state

@@ -7,7 +7,7 @@ import torch
 from myfla._checks import check_float_tensor
 from myfla.ops.kernel_inputs import KernelInputs, check_qkv
 from myfla.ops.kernels.dplr import recurrent_dplr_delta_rule
-from myfla.ops.options import refuse_reverse
+from myfla.ops.utils.reverse import time_reversed
 
 
 def fused_recurrent_rwkv7(
@@ -49,12 +49,16 @@ def fused_mul_recurrent_rwkv7(
 ) -> Tuple[torch.Tensor, Optional[torch.Tensor]]:
     """RWKV7's decoding form: the low-rank pair is ``(-kk, kk * a)``; ``kk, a: [B, T, H, K]``.
 
-    Other arguments as ``fused_recurrent_rwkv7`` (``scale`` defaults to 1 here).
+    Other arguments as ``fused_recurrent_rwkv7`` (``scale`` defaults to 1 here); ``reverse``:
+    each sequence runs from its last token to its first, as fla's kernel does.
     """
-    refuse_reverse(reverse)
     check_float_tensor("kk", kk, r.shape, "[B, T, H, K] as r")
     check_float_tensor("a", a, r.shape, "[B, T, H, K] as r")
-    return fused_recurrent_rwkv7(
-        r, w, k, v, -kk, kk * a, scale=scale, initial_state=initial_state,
+    inputs = (r, w, k, v, -kk, kk * a)
+    if reverse:
+        inputs = tuple(time_reversed(x, cu_seqlens) for x in inputs)
+    o, state = fused_recurrent_rwkv7(
+        *inputs, scale=scale, initial_state=initial_state,
         output_final_state=output_final_state, cu_seqlens=cu_seqlens,
     )  # fmt: skip
+    return (time_reversed(o, cu_seqlens) if reverse else o), state
