@@ -21,6 +21,13 @@ def compute_dtype(*tensors: Optional[torch.Tensor]) -> torch.dtype:
     return torch.float32
 
 
+def autocast_off(device: torch.device):
+    """A context in which autocast leaves every op in the dtype of its inputs: the kernels compute
+    in ``compute_dtype`` under autocast too, as fla's do (their matrix products, the
+    unit-triangular solve and the scans would lose accuracy, or fail, in bfloat16)."""
+    return torch.autocast(device.type, enabled=False)
+
+
 def check_tensor(name: str, x: Any, min_dim: int = 1) -> None:
     """``x`` must be a tensor with at least ``min_dim`` dimensions."""
     if not isinstance(x, torch.Tensor):

@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from myfla._checks import check_choice, check_int, check_tensor, compute_dtype
+from myfla._checks import autocast_off, check_choice, check_int, check_tensor, compute_dtype
 from myfla.ops.utils.varlen import check_cu_seqlens
 
 ACTIVATIONS = (None, "silu", "swish")
@@ -190,12 +190,13 @@ def _conv(
     if seq_len == 0:  # F.conv1d refuses inputs shorter than its kernel
         y = windows.new_zeros(batch, 0, dim)
     else:
-        y = F.conv1d(
-            windows.transpose(1, 2),
-            weight.to(dtype).unsqueeze(1),
-            None if bias is None else bias.to(dtype),
-            groups=dim,
-        ).transpose(1, 2)
+        with autocast_off(x.device):  # in float32 under autocast too, as fla's kernel
+            y = F.conv1d(
+                windows.transpose(1, 2),
+                weight.to(dtype).unsqueeze(1),
+                None if bias is None else bias.to(dtype),
+                groups=dim,
+            ).transpose(1, 2)
         if cu_seqlens is not None:
             y = y.index_select(1, keep)
     if activation is not None:

@@ -16,7 +16,7 @@ from typing import Callable, Dict, Optional, Tuple
 
 import torch
 
-from myfla._checks import check_float_tensor, check_optional_real, compute_dtype
+from myfla._checks import autocast_off, check_float_tensor, check_optional_real, compute_dtype
 
 from .utils.varlen import check_cu_seqlens, to_padded, unpad_packed
 
@@ -112,9 +112,10 @@ class KernelInputs:
         if v.shape[0] == 0 or v.shape[2] == 0:
             o, final_state = v * 0, self.initial_state  # empty: autograd still reaches v
         else:
-            o, final_state = kernel(
-                **self.tensors, scale=self.scale, initial_state=self.initial_state, **options
-            )
+            with autocast_off(v.device):
+                o, final_state = kernel(
+                    **self.tensors, scale=self.scale, initial_state=self.initial_state, **options
+                )
         o = o.transpose(1, 2)
         if self.unpad_index is not None:
             o = unpad_packed(o, self.unpad_index)
