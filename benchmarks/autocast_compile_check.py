@@ -73,7 +73,9 @@ def autocast_errors(name: str, dtype: torch.dtype, device: str, seq_len: int = 1
     return [rel_err(m, r) for m, r in zip(mixed, reference)]
 
 
-def compile_errors(name: str, device: str, training: bool, lengths=(100, 90, 120)) -> dict:
+def compile_errors(
+    name: str, device: str, training: bool, lengths=(100, 90, 120), backend: str = "inductor"
+) -> dict:
     """Compile ``name`` with ``fullgraph=True`` and ``dynamic=True``; run it on ``lengths``
     (one chunk bucket of 64 beyond the first: 100, 90, 120) against eager.
 
@@ -84,7 +86,7 @@ def compile_errors(name: str, device: str, training: bool, lengths=(100, 90, 120
 
     torch._dynamo.reset()
     layer = make_layer(name, device).train(training)
-    compiled = torch.compile(layer, fullgraph=True, dynamic=True)
+    compiled = torch.compile(layer, fullgraph=True, dynamic=True, backend=backend)
     worst, seconds = 0.0, None
     counters = torch._dynamo.utils.counters
     counters.clear()

@@ -267,7 +267,7 @@ class RWKV7Attention(nn.Module):
             o, recurrent_state = chunk_rwkv7(
                 r, w, k, v, -kk, kk * a, scale=1.0,
                 initial_state=recurrent_state, output_final_state=use_cache,
-                cu_seqlens=cu_seqlens, chunk_size=64,
+                cu_seqlens=cu_seqlens, chunk_size=64, lower_bound=DECAY_BOUND,
             )  # fmt: skip
         else:
             o, recurrent_state = fused_mul_recurrent_rwkv7(
@@ -286,6 +286,6 @@ class RWKV7Attention(nn.Module):
         if self.fuse_norm:
             o = self.g_norm(o)
         else:
-            o = self.g_norm(o.reshape(batch_size * seq_len, self.value_dim)).view(o.shape)
+            o = self.g_norm(o.reshape(batch_size * seq_len, self.value_dim)).reshape(o.shape)
         o = gate_output_correction(o, r, k, self.r_k, v, g)
         return self.o_proj(o), None, past_key_values, v_first

@@ -39,9 +39,12 @@ class ChunkDecay(NamedTuple):
 START = ChunkDecay(0.0, 0)
 
 
-def chunk_decay(g: torch.Tensor, dim: int) -> ChunkDecay:
+def chunk_decay(g: torch.Tensor, dim: int, bounded: bool = False) -> ChunkDecay:
     """:class:`ChunkDecay` of log decays ``g`` whose chunk steps run along ``dim``; the resets
-    are counted unless a free read on the host shows that there are none."""
+    are counted unless the caller bounds ``g`` from below (``bounded``) or a free read on the
+    host shows that there are none."""
+    if bounded:
+        return ChunkDecay(g.cumsum(dim), None)
     reset = torch.isneginf(g)
     if host_reads_are_free(g) and not reset.any():
         return ChunkDecay(g.cumsum(dim), None)
@@ -85,9 +88,32 @@ def within_spread_limit(g_from: Union[float, torch.Tensor], g_to: torch.Tensor) 
     return spread.numel() == 0 or bool(spread.max() <= SPREAD_LIMIT)
 
 
+def factored_chunks(decay: ChunkDecay, decay_floor: Optional[float]) -> bool:
+    """Whether a chunked kernel may form its in-chunk scores as products of factors relative to
+    the chunk's start, for per-key cumulative decays ``decay [..., C, K]``.
+
+    Yes when the caller bounds the log decays from below (``decay_floor``, fla's
+    ``lower_bound``) so that no chunk of ``C`` steps decays by more than ``exp(-SPREAD_LIMIT)``: a
+    static rule. Otherwise only where reading values on the host is free, and then when no chunk
+    has a reset or decays by more than that; elsewhere the kernels take the exact path, which
+    suits any decay.
+    """
+    if decay_floor is not None:
+        return -decay_floor * decay.cum.shape[-2] <= SPREAD_LIMIT
+    if not host_reads_are_free(decay.cum):
+        return False
+    last = decay.map(lambda x: x[..., -1:, :])
+    if last.resets is not None and bool(last.resets.any()):  # counts only grow along a chunk
+        return False
+    return within_spread_limit(0.0, last.cum)
+
+
 def factorizable(decay: ChunkDecay) -> bool:
     """Whether ``decay`` [..., C, K] (one block per row) has no reset after each block's first step
-    and a spread within ``SPREAD_LIMIT``, so that factors relative to that step serve."""
+    and a spread within ``SPREAD_LIMIT``, so that factors relative to that step serve. Always
+    False where reading values on the host is not free (the static rule: no read, exact path)."""
+    if not host_reads_are_free(decay.cum):
+        return False
     first, last = decay.map(lambda x: x[..., :1, :]), decay.map(lambda x: x[..., -1:, :])
     if last.resets is not None and bool((last.resets != first.resets).any()):
         return False

@@ -73,7 +73,7 @@ def chunk_delta_rule(
     # o = exp(G) q S + (q k^T * decay) u, as one batched multiply-add over all chunks.
     o = batched(from_start * q) @ batched(starts)
     o = o.baddbmm_(batched((q @ k.mT) * decay), batched(u))
-    return merge_chunks(o.view(v.shape[:-1] + (value_dim,)).mul_(scale), seq_len), state
+    return merge_chunks(o.reshape(v.shape[:-1] + (value_dim,)).mul_(scale), seq_len), state
 
 
 def recurrent_delta_rule(

@@ -15,7 +15,7 @@ from typing import Optional, Tuple
 import torch
 
 from .chunked import fit_chunk_size, merge_chunks, split_chunks
-from .decays import START, chunk_decay, decay_between, intra_chunk_scores, within_spread_limit
+from .decays import START, chunk_decay, decay_between, factored_chunks, intra_chunk_scores
 from .nonfinite import causal_for_nonfinite
 
 
@@ -46,7 +46,7 @@ def chunk_gated_linear_attention(
     from_start = decay_between(g_cum, START)  # exp(G) <= 1
     over_chunk = decay_between(g_last, START)  # exp(G_C)
     q_in = (from_start * scale) * q  # contiguous factor first: a contiguous product
-    if g_cum.resets is None and within_spread_limit(0.0, g_last.cum):
+    if factored_chunks(g_cum, decay_floor=None):
         k_back = (-g_cum.cum).exp() * k  # exp(-G) <= exp(SPREAD_LIMIT)
         scores = (q_in @ k_back.transpose(-1, -2)).tril_()
         k_out = k_back * over_chunk
@@ -69,7 +69,7 @@ def chunk_gated_linear_attention(
         scores.reshape(-1, size, size),
         v.reshape(-1, size, value_dim),
     )
-    return merge_chunks(o.view(q.shape[:-1] + (value_dim,)), seq_len), state
+    return merge_chunks(o.reshape(q.shape[:-1] + (value_dim,)), seq_len), state
 
 
 def recurrent_gated_linear_attention(
