@@ -37,8 +37,8 @@ SHOCK_SIZE = 4
 
 def make_mock_panel(
     seed: int = 0,
-    n_dates: int = 240,
-    n_assets: int = 120,
+    n_dates: int = 500,
+    n_assets: int = 300,
     n_features: int = 734,
     num_targets: int = 6,
     ic_perfect: float = 0.12,
