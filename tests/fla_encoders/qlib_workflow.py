@@ -217,6 +217,7 @@ def workflow(config: dict, data_path: Path) -> dict:
     dataset = init_instance_by_config(task["dataset"])
     return {
         "seconds": seconds,
+        "model_section": config["task"]["model"],
         "model": type(model).__name__,
         "encoder": model.model_config["encoder_name"],
         "history": model.fit_result.history,
