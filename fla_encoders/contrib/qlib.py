@@ -48,7 +48,7 @@ class FLAEncoderModel(Model):
     ``dropout``) and ``TrainConfig``'s (``epochs``, ``lr``, ``weight_decay``, ``patience``,
     ``clip_norm``, ``seed``, ...). The data: ``d_feat`` (a ``DatasetH`` only, Qlib's name) the
     features of one step of a row, 6 for Alpha360; None, the whole row is one step.
-    ``dates_per_batch``: whole dates per training batch. ``feature_norm``, ``label_norm``:
+    ``dates_per_batch``: whole dates per batch. ``feature_norm``, ``label_norm``:
     fla-encoders' per-date normalisation (``fla_encoders.data.normalize``) on top of what the
     handler's processors did; ``"none"`` by default.
 
@@ -99,7 +99,7 @@ class FLAEncoderModel(Model):
             )
         if self.train_config.threads is not None:
             torch.set_num_threads(self.train_config.threads)
-        train = self.windows(dataset, "train", DataHandlerLP.DK_L, self.dates_per_batch)
+        train = self.windows(dataset, "train", DataHandlerLP.DK_L)
         valid = self.windows(dataset, "valid", DataHandlerLP.DK_L)
         torch.manual_seed(self.train_config.seed)
         self.target_names = list(train.prepared.panel.target_names)
@@ -118,10 +118,10 @@ class FLAEncoderModel(Model):
         scores = predict(self.model, self.windows(dataset, segment, DataHandlerLP.DK_I))
         return scores.to_frame()[self.target_names[0]].rename("score")
 
-    def windows(
-        self, dataset: DatasetH, segment, data_key: str, dates_per_batch: int = 1
-    ) -> BatchTimeSeriesDataset:
-        """The windows ending on the dates of ``segment``, fetched with ``data_key``."""
+    def windows(self, dataset: DatasetH, segment, data_key: str) -> BatchTimeSeriesDataset:
+        """The windows ending on the dates of ``segment``, fetched with ``data_key``, in
+        batches of ``dates_per_batch`` dates (validation and scoring too: fewer, larger
+        batches run faster)."""
         start, end = segment_bounds(dataset, segment)
         panel = qlib_panel(segment_frame(dataset, start, end, data_key), self.target_names)
         prepared = PreparedPanel(panel, *self.norms)
@@ -132,8 +132,8 @@ class FLAEncoderModel(Model):
                     f"d_feat: a TSDatasetH's steps have {prepared.n_features} features, "
                     f"got d_feat={self.d_feat}"
                 )
-            return FilledWindows(prepared, end_dates, dataset.step_len, dates_per_batch)
-        return RowWindows(prepared, end_dates, self.d_feat, dates_per_batch)
+            return FilledWindows(prepared, end_dates, dataset.step_len, self.dates_per_batch)
+        return RowWindows(prepared, end_dates, self.d_feat, self.dates_per_batch)
 
 
 def segment_frame(dataset: DatasetH, start, end, data_key: str) -> "pandas.DataFrame":

@@ -7,12 +7,11 @@ Slow: the first run makes build/test-venvs/alphalens, an environment with alphal
 (tests/fla_encoders/alphalens_agreement.py, run_recipes.py).
 """
 
-import json
 import sys
 
 import pytest
 
-from tests.fla_encoders.venvs import ROOT, cached_venv, run
+from tests.fla_encoders.venvs import ROOT, cached_venv, script_report
 
 pytestmark = [
     pytest.mark.slow,
@@ -20,7 +19,6 @@ pytestmark = [
 ]
 
 REQUIREMENTS = ["alphalens-reloaded==0.5.1"]
-HERE = ROOT / "tests" / "fla_encoders"
 DOC = ROOT / "docs" / "ecosystem.md"
 EXACT = 1e-12
 
@@ -32,9 +30,7 @@ def python():
 
 @pytest.fixture(scope="module")
 def report(python, tmp_path_factory):
-    work = tmp_path_factory.mktemp("alphalens")
-    run(python, "-I", HERE / "alphalens_agreement.py", work, cwd=work)
-    return json.loads((work / "report.json").read_text())
+    return script_report(python, "alphalens_agreement.py", work=tmp_path_factory.mktemp("a"))
 
 
 def test_alphalens_keeps_every_scored_row(report):
@@ -77,8 +73,6 @@ def test_the_turnover_is_alphalens(report):
 
 
 def test_the_alphalens_recipe_runs_and_prints_what_it_says(python, tmp_path):
-    out = tmp_path / "recipes.json"
-    run(python, "-I", HERE / "run_recipes.py", DOC, "alphalens", out, cwd=tmp_path)
-    recipes = json.loads(out.read_text())
+    recipes = script_report(python, "run_recipes.py", DOC, "alphalens", work=tmp_path)
     printed = iter(recipes["printed"])  # alphalens prints its own lines between ours
     assert recipes["said"] and all(line in printed for line in recipes["said"])

@@ -8,12 +8,11 @@ Slow: the first run makes build/test-venvs/qlib, an environment with pyqlib (abo
 minute (tests/fla_encoders/qlib_workflow.py, run_recipes.py).
 """
 
-import json
 import sys
 
 import pytest
 
-from tests.fla_encoders.venvs import ROOT, cached_venv, run
+from tests.fla_encoders.venvs import ROOT, cached_venv, script_report
 
 pytestmark = [
     pytest.mark.slow,
@@ -21,7 +20,6 @@ pytestmark = [
 ]
 
 REQUIREMENTS = ["pyqlib==0.9.7"]
-HERE = ROOT / "tests" / "fla_encoders"
 WORKFLOW = ROOT / "examples" / "qlib" / "workflow_config_fla_encoder_Alpha360.yaml"
 DOC = ROOT / "docs" / "ecosystem.md"
 EXACT = 1e-12  # both sides compute in float64 on the same rows
@@ -34,9 +32,7 @@ def python():
 
 @pytest.fixture(scope="module")
 def report(python, tmp_path_factory):
-    work = tmp_path_factory.mktemp("qlib")
-    run(python, "-I", HERE / "qlib_workflow.py", WORKFLOW, work, cwd=work)
-    return json.loads((work / "report.json").read_text())
+    return script_report(python, "qlib_workflow.py", WORKFLOW, work=tmp_path_factory.mktemp("q"))
 
 
 def test_the_workflow_trains_and_scores_every_test_row(report):
@@ -78,9 +74,7 @@ def test_the_windows_are_those_qlibs_grus_take(report):
 
 
 def test_the_qlib_recipes_run_and_print_what_they_say(python, report, tmp_path):
-    out = tmp_path / "recipes.json"
-    run(python, "-I", HERE / "run_recipes.py", DOC, "qlib", out, cwd=tmp_path)
-    recipes = json.loads(out.read_text())
+    recipes = script_report(python, "run_recipes.py", DOC, "qlib", work=tmp_path)
     assert recipes["printed"] == recipes["said"] != []
     [section] = recipes["yaml"]
     assert section == {"task": {"model": report["workflow"]["model_section"]}}

@@ -13,29 +13,18 @@ key, the requirements and how long the install took.
 import hashlib
 import json
 import shutil
-import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Any, Dict, Sequence
 
-import pytest
+from tests.release.test_release import run
 
 ROOT = Path(__file__).resolve().parents[2]
 CACHE = ROOT / "build" / "test-venvs"
 CONSTRAINTS = ROOT / "tools" / "constraints.txt"
+SCRIPTS = ROOT / "tests" / "fla_encoders"
 INSTALL_INPUTS = ("pyproject.toml", "tools/constraints.txt", "tools/build_dists.py")
-
-
-def run(*command, **kwargs) -> subprocess.CompletedProcess:
-    """Run ``command``; on a non-zero exit, fail with the end of its output."""
-    done = subprocess.run([str(c) for c in command], capture_output=True, text=True, **kwargs)
-    if done.returncode:
-        pytest.fail(
-            f"{' '.join(map(str, command))} exited {done.returncode}:\n"
-            f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-        )
-    return done
 
 
 def install_key(requirements: Sequence[str]) -> str:
@@ -64,3 +53,10 @@ def cached_venv(name: str, requirements: Sequence[str]) -> Path:
         json.dumps({"key": key, "requirements": list(requirements), "install_seconds": seconds})
     )
     return python
+
+
+def script_report(python: Path, script: str, *args, work: Path) -> Dict[str, Any]:
+    """Run tests/fla_encoders/``script`` with ``python`` (isolated: nothing of the source tree
+    on its path) on ``args`` and ``work``, in ``work``; return the report.json it writes there."""
+    run(python, "-I", SCRIPTS / script, *args, work, cwd=work)
+    return json.loads((work / "report.json").read_text())
