@@ -8,16 +8,11 @@ Slow: the first run makes build/test-venvs/qlib, an environment with pyqlib (abo
 minute (tests/fla_encoders/qlib_workflow.py, run_recipes.py).
 """
 
-import sys
-
 import pytest
 
 from tests.fla_encoders.venvs import ROOT, cached_venv, script_report
 
-pytestmark = [
-    pytest.mark.slow,
-    pytest.mark.skipif(sys.version_info < (3, 8), reason="pyqlib needs Python 3.8"),
-]
+pytestmark = pytest.mark.slow
 
 REQUIREMENTS = ["pyqlib==0.9.7"]
 WORKFLOW = ROOT / "examples" / "qlib" / "workflow_config_fla_encoder_Alpha360.yaml"
