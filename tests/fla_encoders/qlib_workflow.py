@@ -39,7 +39,8 @@ SEGMENTS = {
     "valid": ("2021-04-01", "2021-04-30"),
     "test": ("2021-05-03", "2021-06-07"),
 }
-QUICK = {"epochs": 3, "patience": 2, "hidden_size": 16, "prediction_hidden": [16]}
+QUICK = {"epochs": 3, "patience": 2, "hidden_size": 16, "prediction_hidden": [16], "lr": 0.003}
+QUICK_BATCHES = {"dates_per_batch": 16}  # Alpha360's 60 steps: fewer, larger batches
 
 
 def long_frame(features: np.ndarray, label: np.ndarray, names, rng) -> pd.DataFrame:
@@ -64,7 +65,7 @@ def long_frame(features: np.ndarray, label: np.ndarray, names, rng) -> pd.DataFr
     return frame[rng.random(len(frame)) >= 0.05]
 
 
-def alpha360_frame(rng, n_assets=30, steps=60) -> pd.DataFrame:
+def alpha360_frame(rng, n_assets=20, steps=60) -> pd.DataFrame:
     """Rows of Alpha360's layout (``CLOSE59 .. CLOSE0, OPEN59 ..``); the label follows the
     last five closes."""
     values = rng.normal(size=(len(DATES), n_assets, len(FIELDS), steps))
@@ -200,7 +201,7 @@ def ts_windows_agreement(model: FLAEncoderModel, dataset) -> dict:
 def workflow(config: dict, data_path: Path) -> dict:
     """The example workflow's task through Qlib's ``task_train``, on the in-memory data."""
     task = copy.deepcopy(config["task"])
-    task["model"]["kwargs"].update(QUICK, encoder_kwargs={"num_layers": 1})
+    task["model"]["kwargs"].update(QUICK, **QUICK_BATCHES, encoder_kwargs={"num_layers": 1})
     task["dataset"]["kwargs"]["handler"] = handler_config(data_path, workflow_processors(config))
     task["dataset"]["kwargs"]["segments"] = SEGMENTS
     records = [r for r in task["record"] if r["class"] in ("SignalRecord", "SigAnaRecord")]
