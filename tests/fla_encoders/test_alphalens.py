@@ -3,8 +3,8 @@ with alphalens-reloaded on the same predictions and prices, each convention that
 mapped (docs/ecosystem.md, section alphalens); the alphalens recipe there runs as written.
 
 Slow: the first run makes build/test-venvs/alphalens, an environment with alphalens-reloaded
-(venvs.py), reused while its requirements hold; the work then takes seconds
-(tests/fla_encoders/alphalens_agreement.py, run_recipes.py).
+(venvs.py; about 1.5 minutes), reused while its requirements hold; the work then takes under a
+minute (tests/fla_encoders/alphalens_agreement.py, run_recipes.py).
 """
 
 import sys

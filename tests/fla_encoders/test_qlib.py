@@ -3,7 +3,7 @@ Qlib's own workflow (``task_train``, ``SignalRecord``, ``SigAnaRecord``), and Ql
 of its predictions agrees with fla_encoders.evaluation; the Qlib recipes of docs/ecosystem.md
 run as written.
 
-Slow: the first run makes build/test-venvs/qlib, an environment with pyqlib (about 2 minutes on
+Slow: the first run makes build/test-venvs/qlib, an environment with pyqlib (about 3 minutes on
 2 cores; venvs.py), reused while its requirements hold; then the work itself takes about a
 minute (tests/fla_encoders/qlib_workflow.py, run_recipes.py).
 """
