@@ -4,8 +4,9 @@ Every check names the argument in its message; wrong types raise ``TypeError``, 
 (shapes included) ``ValueError``.
 """
 
+import warnings
 from numbers import Real
-from typing import Any, Collection, Optional, Sequence
+from typing import Any, Collection, Mapping, Optional, Sequence
 
 import torch
 
@@ -18,6 +19,13 @@ def compute_dtype(*tensors: Optional[torch.Tensor]) -> torch.dtype:
     if any(t is not None and t.dtype == torch.float64 for t in tensors):
         return torch.float64
     return torch.float32
+
+
+def autocast_off(device: torch.device):
+    """A context in which autocast leaves every op in the dtype of its inputs: the kernels compute
+    in ``compute_dtype`` under autocast too, as fla's do (their matrix products, the
+    unit-triangular solve and the scans would lose accuracy, or fail, in bfloat16)."""
+    return torch.autocast(device.type, enabled=False)
 
 
 def check_tensor(name: str, x: Any, min_dim: int = 1) -> None:
@@ -74,3 +82,38 @@ def check_optional_real(name: str, value: Any) -> None:
     """``value`` must be a real number (a bool is not one) or ``None``."""
     if value is not None and (not isinstance(value, Real) or isinstance(value, bool)):
         raise TypeError(f"{name} must be a real number or None, got {type(value).__name__}")
+
+
+def check_optional_int(name: str, value: Any, minimum: int = 0) -> Optional[int]:
+    """``value`` must be ``None`` or an int of at least ``minimum``; returns it."""
+    return None if value is None else check_int(name, value, minimum)
+
+
+def check_positive_real(name: str, value: Any) -> float:
+    """``value`` must be a real number (a bool is not one) above 0; returns it."""
+    if not isinstance(value, Real) or isinstance(value, bool):
+        raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
+    if not value > 0:
+        raise ValueError(f"{name} must be > 0, got {value}")
+    return value
+
+
+_WARNED_IGNORED = set()
+
+
+def warn_ignored_kwargs(owner: str, kwargs: Mapping[str, Any], known: Collection[str] = ()) -> None:
+    """Warn, once per ``owner`` and name, of the keyword arguments outside ``known``.
+
+    fla's layers take ``**kwargs`` and ignore what they do not read, so myfla's accept them too;
+    the warning catches misspellings (``num_head=2``). Not under ``torch.compile`` tracing.
+    """
+    if torch.compiler.is_compiling():
+        return
+    unseen = [n for n in sorted(set(kwargs) - set(known)) if (owner, n) not in _WARNED_IGNORED]
+    if unseen:
+        _WARNED_IGNORED.update((owner, name) for name in unseen)
+        warnings.warn(
+            f"{owner} ignores the keyword argument(s) {', '.join(map(repr, unseen))}, as fla "
+            "does; check their spelling",
+            stacklevel=3,
+        )

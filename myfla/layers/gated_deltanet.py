@@ -9,8 +9,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
-from myfla._checks import check_choice, check_multiple
+from myfla._checks import (
+    check_choice,
+    check_int,
+    check_multiple,
+    check_optional_int,
+    check_positive_real,
+    warn_ignored_kwargs,
+)
 from myfla.layers.utils import (
+    FORWARD_KWARGS,
     check_layer_inputs,
     get_layer_cache,
     project_and_convolve,
@@ -57,8 +65,16 @@ class GatedDeltaNet(nn.Module):
         **kwargs,
     ):
         super().__init__()
+        warn_ignored_kwargs(type(self).__name__, kwargs)
         check_choice("mode", mode, MODES)
         check_choice("output_gate_activation", output_gate_activation, GATE_ACTIVATIONS)
+        check_int("hidden_size", hidden_size, minimum=1)
+        check_int("head_dim", head_dim, minimum=1)
+        check_int("num_heads", num_heads, minimum=1)
+        check_optional_int("num_v_heads", num_v_heads, minimum=1)
+        check_positive_real("expand_v", expand_v)
+        check_int("conv_size", conv_size, minimum=1)
+        check_optional_int("layer_idx", layer_idx)
         self.mode = mode
         self.allow_neg_eigval = allow_neg_eigval
         self.hidden_size = hidden_size
@@ -134,6 +150,7 @@ class GatedDeltaNet(nn.Module):
         """``hidden_states: [B, T, hidden_size]``; ``attention_mask: [B, T]`` 0/1 (left padding);
         ``cu_seqlens`` (keyword) for packed ``B == 1`` inputs.
         Returns ``(o, None, past_key_values)``."""
+        warn_ignored_kwargs(f"{type(self).__name__}.forward", kwargs, FORWARD_KWARGS)
         check_layer_inputs(hidden_states, self.hidden_size, attention_mask)
         batch_size, q_len, _ = hidden_states.shape
         mode = select_mode(self.mode, q_len, self.training, recurrent_only_in_inference=True)

@@ -8,8 +8,16 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
-from myfla._checks import check_choice, check_multiple
+from myfla._checks import (
+    check_choice,
+    check_int,
+    check_multiple,
+    check_optional_int,
+    check_positive_real,
+    warn_ignored_kwargs,
+)
 from myfla.layers.utils import (
+    FORWARD_KWARGS,
     check_layer_inputs,
     get_layer_cache,
     project_and_convolve,
@@ -64,6 +72,14 @@ class GatedLinearAttention(nn.Module):
     ):
         super().__init__()
         check_choice("mode", mode, MODES)
+        check_int("hidden_size", hidden_size, minimum=1)
+        check_int("num_heads", num_heads, minimum=1)
+        check_optional_int("num_kv_heads", num_kv_heads, minimum=1)
+        check_positive_real("expand_k", expand_k)
+        check_positive_real("expand_v", expand_v)
+        check_int("conv_size", conv_size, minimum=1)
+        check_int("gate_low_rank_dim", gate_low_rank_dim, minimum=1)
+        check_optional_int("layer_idx", layer_idx)
         if feature_map is not None:
             check_choice("feature_map", feature_map, ACT2FN)
         check_choice("gate_fn", gate_fn, ACT2FN)
@@ -146,6 +162,7 @@ class GatedLinearAttention(nn.Module):
         """``hidden_states: [B, T, hidden_size]``; ``attention_mask: [B, T]`` 0/1 (left padding);
         ``cu_seqlens`` (keyword) for packed ``B == 1`` inputs.
         Returns ``(o, None, past_key_values)``."""
+        warn_ignored_kwargs(f"{type(self).__name__}.forward", kwargs, FORWARD_KWARGS)
         check_layer_inputs(hidden_states, self.hidden_size, attention_mask)
         batch_size, q_len, _ = hidden_states.shape
         mode = select_mode(self.mode, q_len, self.training)

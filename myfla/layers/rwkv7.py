@@ -7,8 +7,15 @@ import torch.nn as nn
 import torch.nn.functional as F
 from einops import rearrange
 
-from myfla._checks import check_choice, check_divisor
+from myfla._checks import (
+    check_choice,
+    check_divisor,
+    check_int,
+    check_optional_int,
+    warn_ignored_kwargs,
+)
 from myfla.layers.utils import (
+    FORWARD_KWARGS,
     RECURRENT_MAX_LEN,
     check_layer_inputs,
     get_layer_cache,
@@ -66,7 +73,19 @@ class RWKV7Attention(nn.Module):
         **kwargs,
     ):
         super().__init__()
+        warn_ignored_kwargs(type(self).__name__, kwargs)
         check_choice("mode", mode, MODES)
+        check_int("hidden_size", hidden_size, minimum=1)
+        for name, value in (
+            ("decay_low_rank_dim", decay_low_rank_dim),
+            ("gate_low_rank_dim", gate_low_rank_dim),
+            ("a_low_rank_dim", a_low_rank_dim),
+            ("v_low_rank_dim", v_low_rank_dim),
+            ("value_dim", value_dim),
+            ("num_hidden_layers", num_hidden_layers),
+        ):
+            check_optional_int(name, value, minimum=1)
+        check_optional_int("layer_idx", layer_idx)
         if head_dim is None and num_heads is None:
             raise ValueError("either head_dim or num_heads must be given")
         if head_dim is not None:
@@ -170,17 +189,8 @@ class RWKV7Attention(nn.Module):
         self.o_proj.weight.zero_()
 
     def _check_inputs(self, hidden_states, attention_mask, v_first) -> None:
-        check_layer_inputs(hidden_states, self.hidden_size, attention_mask=None)
+        check_layer_inputs(hidden_states, self.hidden_size, attention_mask)
         batch, seq_len = hidden_states.shape[:2]
-        if attention_mask is not None and (
-            attention_mask.dim() != 2
-            or attention_mask.shape[0] != batch
-            or attention_mask.shape[1] < seq_len
-        ):
-            raise ValueError(
-                f"attention_mask must be a [B, T] 0/1 padding mask with B={batch}, T>={seq_len}; "
-                f"[B, T, T] attention masks are not supported, got {list(attention_mask.shape)}"
-            )
         if self.layer_idx == 0:
             return
         if v_first is None:
@@ -211,12 +221,14 @@ class RWKV7Attention(nn.Module):
 
         Returns ``(o, None, past_key_values, v_first)``.
         """
+        warn_ignored_kwargs(f"{type(self).__name__}.forward", kwargs, FORWARD_KWARGS)
         self._check_inputs(hidden_states, attention_mask, v_first)
         batch_size, seq_len, _ = hidden_states.shape
-        mask = None
+        # Padding is zeroed by selection, not by multiplying: NaN * 0 would reach the tokens.
+        padding = None
         if attention_mask is not None:
-            mask = attention_mask[:, -seq_len:].unsqueeze(-1).to(hidden_states.dtype)
-            hidden_states = hidden_states * mask
+            padding = (attention_mask[:, -seq_len:] == 0).unsqueeze(-1)
+            hidden_states = hidden_states.masked_fill(padding, 0.0)
         last_state = get_layer_cache(self, past_key_values)
         shift_state = recurrent_state = None
         if last_state is not None:
@@ -241,8 +253,8 @@ class RWKV7Attention(nn.Module):
         kk = rearrange(k * self.k_k, "b t (h d) -> b t h d", d=self.head_dim)
         kk = l2_norm(kk) if self.fuse_norm else F.normalize(kk, p=2.0, dim=-1)
         k = fused_k_rwkv7(k, a, self.k_a)
-        if mask is not None:
-            v = v * mask
+        if padding is not None:
+            v = v.masked_fill(padding, 0.0)
 
         r, w, k, a = (rearrange(x, "b t (h d) -> b t h d", d=self.head_dim) for x in (r, w, k, a))
         v = rearrange(v, "b t (h d) -> b t h d", d=self.head_v_dim)
@@ -255,7 +267,7 @@ class RWKV7Attention(nn.Module):
             o, recurrent_state = chunk_rwkv7(
                 r, w, k, v, -kk, kk * a, scale=1.0,
                 initial_state=recurrent_state, output_final_state=use_cache,
-                cu_seqlens=cu_seqlens, chunk_size=64,
+                cu_seqlens=cu_seqlens, chunk_size=64, lower_bound=DECAY_BOUND,
             )  # fmt: skip
         else:
             o, recurrent_state = fused_mul_recurrent_rwkv7(
@@ -274,6 +286,6 @@ class RWKV7Attention(nn.Module):
         if self.fuse_norm:
             o = self.g_norm(o)
         else:
-            o = self.g_norm(o.reshape(batch_size * seq_len, -1)).view(batch_size, seq_len, -1)
+            o = self.g_norm(o.reshape(batch_size * seq_len, self.value_dim)).reshape(o.shape)
         o = gate_output_correction(o, r, k, self.r_k, v, g)
         return self.o_proj(o), None, past_key_values, v_first

@@ -8,7 +8,7 @@ the varlen ops, and back.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Mapping
 
 import torch
 import torch.nn.functional as F
@@ -18,6 +18,9 @@ from myfla._checks import check_tensor
 
 # Inputs of at most this many tokens run token by token, as in fla (see select_mode).
 RECURRENT_MAX_LEN = 64
+# Keyword arguments of the layers' forward that fla reads (cu_seqlens) or that its models and
+# transformers' generation pass to every layer; any other name draws a warning.
+FORWARD_KWARGS = ("cu_seqlens", "cu_seqlens_cpu", "position_ids", "cache_position")
 
 
 def _check_indices(indices: Any) -> None:
@@ -203,7 +206,11 @@ def unpad_input(
 def check_layer_inputs(
     hidden_states: Any, hidden_size: int, attention_mask: torch.Tensor | None
 ) -> None:
-    """``hidden_states: [B, T, hidden_size]`` and an optional ``[B, T]`` padding mask."""
+    """``hidden_states: [B, T, hidden_size]`` and an optional left-padding mask ``[B, T']``.
+
+    The mask covers the tokens of this call and, when decoding, those before (``T' >= T``); its
+    rows are zeros, then ones (fla's left padding). Its values are checked in eager mode only.
+    """
     if not isinstance(hidden_states, torch.Tensor) or hidden_states.dim() != 3:
         raise ValueError("hidden_states must be a [B, T, hidden_size] tensor")
     if hidden_states.shape[-1] != hidden_size:
@@ -211,10 +218,30 @@ def check_layer_inputs(
             f"hidden_states must have last dimension hidden_size={hidden_size}, "
             f"got {list(hidden_states.shape)}"
         )
-    if attention_mask is not None and attention_mask.dim() != 2:
+    if attention_mask is not None:
+        check_left_padding(attention_mask, *hidden_states.shape[:2])
+
+
+def check_left_padding(attention_mask: Any, batch_size: int, seq_len: int) -> None:
+    """``attention_mask: [batch_size, T' >= seq_len]``, each row zeros then ones."""
+    check_tensor("attention_mask", attention_mask)
+    if attention_mask.dim() != 2:
         raise ValueError(
             "attention_mask must be a [B, T] 0/1 padding mask; "
             f"[B, T, T] attention masks are not supported, got {list(attention_mask.shape)}"
+        )
+    if attention_mask.shape[0] != batch_size or attention_mask.shape[1] < seq_len:
+        raise ValueError(
+            f"attention_mask must be [B, T] with B={batch_size} (the batch of hidden_states) and "
+            f"T >= {seq_len} (its length), got {list(attention_mask.shape)}"
+        )
+    if torch.compiler.is_compiling() or attention_mask.numel() == 0:
+        return
+    binary = ((attention_mask == 0) | (attention_mask == 1)).all()
+    if not binary or (attention_mask[:, 1:] < attention_mask[:, :-1]).any():
+        raise ValueError(
+            "attention_mask must be a 0/1 left-padding mask (each row zeros, then ones), as fla's "
+            "layers take it; right padding or holes are not supported"
         )
 
 
@@ -257,7 +284,17 @@ def select_mode(
 
 
 def require_cache_layer_idx(module: nn.Module, past_key_values: Any) -> int | None:
-    """``module.layer_idx``; a ``ValueError`` if a cache is given but the layer has no index."""
+    """``module.layer_idx``; a ``ValueError`` if a cache is given but the layer has no index.
+
+    ``past_key_values`` must be ``None`` or a cache (``myfla.models.Cache`` or fla's): a
+    ``TypeError`` for a plain dict, a list or anything without the cache's ``update``.
+    """
+    updatable = callable(getattr(past_key_values, "update", None))
+    if past_key_values is not None and (isinstance(past_key_values, Mapping) or not updatable):
+        raise TypeError(
+            "past_key_values must be a cache (myfla.models.Cache) or None, "
+            f"got {type(past_key_values).__name__}"
+        )
     layer_idx = getattr(module, "layer_idx", None)
     if past_key_values is not None and layer_idx is None:
         raise ValueError(
@@ -313,6 +350,7 @@ def project_and_convolve(
 
 __all__ = [
     "check_layer_inputs",
+    "check_left_padding",
     "get_layer_cache",
     "get_unpad_data",
     "get_unpad_indices_and_cu",

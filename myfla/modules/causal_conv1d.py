@@ -18,7 +18,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from myfla._checks import check_choice, check_int, check_tensor, compute_dtype
+from myfla._checks import autocast_off, check_choice, check_int, check_tensor, compute_dtype
 from myfla.ops.utils.varlen import check_cu_seqlens
 
 ACTIVATIONS = (None, "silu", "swish")
@@ -187,14 +187,18 @@ def _conv(
     else:
         source = _packed_source(x, initial_state, cu_seqlens.numel() - 1, width, dtype)
         windows, keep = _packed_windows(source, cu_seqlens, width, seq_len)
-    y = F.conv1d(
-        windows.transpose(1, 2),
-        weight.to(dtype).unsqueeze(1),
-        None if bias is None else bias.to(dtype),
-        groups=dim,
-    ).transpose(1, 2)
-    if cu_seqlens is not None:
-        y = y.index_select(1, keep)
+    if seq_len == 0:  # F.conv1d refuses inputs shorter than its kernel
+        y = windows.new_zeros(batch, 0, dim)
+    else:
+        with autocast_off(x.device):  # in float32 under autocast too, as fla's kernel
+            y = F.conv1d(
+                windows.transpose(1, 2),
+                weight.to(dtype).unsqueeze(1),
+                None if bias is None else bias.to(dtype),
+                groups=dim,
+            ).transpose(1, 2)
+        if cu_seqlens is not None:
+            y = y.index_select(1, keep)
     if activation is not None:
         y = F.silu(y)
     if residual is not None:
@@ -426,10 +430,8 @@ class ShortConvolution(nn.Conv1d):
                 raise ValueError(
                     f"mask must be [B, T] = [{batch}, {seq_len}], got {list(mask.shape)}"
                 )
-            x3 = x3 * mask.unsqueeze(-1).to(x3.dtype)
-        one_token_each = batch * seq_len == num_seqs and (
-            offsets is None or offsets == list(range(num_seqs + 1))
-        )
+            x3 = x3.masked_fill(mask.unsqueeze(-1) == 0, 0.0)  # selection: NaN * 0 is NaN
+        one_token_each = seq_len == 1 if offsets is None else offsets == list(range(num_seqs + 1))
         if not torch.is_grad_enabled() and one_token_each:
             y, cache = self.step(x3, residual, cache, output_final_state, cu_seqlens)
         else:

@@ -16,7 +16,7 @@ from typing import Callable, Dict, Optional, Tuple
 
 import torch
 
-from myfla._checks import check_float_tensor, check_optional_real, compute_dtype
+from myfla._checks import autocast_off, check_float_tensor, check_optional_real, compute_dtype
 
 from .utils.varlen import check_cu_seqlens, to_padded, unpad_packed
 
@@ -105,16 +105,17 @@ class KernelInputs:
         """``kernel(**tensors, scale=, initial_state=, **options)`` in fla's form.
 
         Returns ``o: [B, T, H, V]`` in ``out_dtype`` and the final state in fla's layout (compute
-        dtype), or ``None`` unless ``output_final_state``. Inputs with no time step never reach
-        the kernel: the output is empty and the final state is the initial one.
+        dtype), or ``None`` unless ``output_final_state``. Inputs with no sequence or no time step
+        never reach the kernel: the output is empty and the final state is the initial one.
         """
         v = self.tensors["v"]
-        if v.shape[2] == 0:
-            o, final_state = v.new_zeros(v.shape), self.initial_state
+        if v.shape[0] == 0 or v.shape[2] == 0:
+            o, final_state = v * 0, self.initial_state  # empty: autograd still reaches v
         else:
-            o, final_state = kernel(
-                **self.tensors, scale=self.scale, initial_state=self.initial_state, **options
-            )
+            with autocast_off(v.device):
+                o, final_state = kernel(
+                    **self.tensors, scale=self.scale, initial_state=self.initial_state, **options
+                )
         o = o.transpose(1, 2)
         if self.unpad_index is not None:
             o = unpad_packed(o, self.unpad_index)

@@ -3,7 +3,7 @@
 import warnings
 from typing import Optional, Tuple
 
-from myfla._checks import check_choice
+from myfla._checks import check_choice, check_optional_real
 
 CHUNK_SIZES = (16, 32, 64)
 
@@ -43,3 +43,10 @@ def chunk_size_option(chunk_size: Optional[int], cp_context: object) -> int:
         return 64
     check_choice("chunk_size", chunk_size, CHUNK_SIZES)
     return chunk_size
+
+
+def decay_floor_option(lower_bound: Optional[float]) -> Optional[float]:
+    """fla's ``lower_bound`` of the log decays, which the caller guarantees; only a negative
+    bound bounds a decay (as in fla, a non-negative one licenses nothing)."""
+    check_optional_real("lower_bound", lower_bound)
+    return lower_bound if lower_bound is not None and lower_bound < 0 else None

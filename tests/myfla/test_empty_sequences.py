@@ -74,3 +74,42 @@ def test_packed_empty_sequences_return_their_initial_states(op):
     )
     assert o.shape == (1, 0, H, K)
     assert torch.equal(state, h0)
+
+
+def no_sequence(*shape):
+    return torch.randn(0, 5, *shape, requires_grad=True)
+
+
+NO_SEQUENCE_CALLS = {
+    "chunk_gated_delta_rule": lambda: chunk_gated_delta_rule(
+        no_sequence(H, K), no_sequence(H, K), no_sequence(H, V), no_sequence(H),
+        no_sequence(H), output_final_state=True,
+    ),
+    "fused_recurrent_gated_delta_rule": lambda: fused_recurrent_gated_delta_rule(
+        no_sequence(H, K), no_sequence(H, K), no_sequence(H, V), g=no_sequence(H),
+        beta=no_sequence(H), output_final_state=True,
+    ),
+    "chunk_gla": lambda: chunk_gla(
+        no_sequence(H, K), no_sequence(H, K), no_sequence(H, V), no_sequence(H, K),
+        output_final_state=True,
+    ),
+    "fused_recurrent_gla": lambda: fused_recurrent_gla(
+        no_sequence(H, K), no_sequence(H, K), no_sequence(H, V), gk=no_sequence(H, K),
+        output_final_state=True,
+    ),
+    "chunk_rwkv7": lambda: chunk_rwkv7(
+        *(no_sequence(H, K) for _ in range(3)), no_sequence(H, V),
+        *(no_sequence(H, K) for _ in range(2)), output_final_state=True,
+    ),
+    "fused_recurrent_rwkv7": lambda: fused_recurrent_rwkv7(
+        *(no_sequence(H, K) for _ in range(3)), no_sequence(H, V),
+        *(no_sequence(H, K) for _ in range(2)), output_final_state=True,
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("op", list(NO_SEQUENCE_CALLS))
+def test_no_sequence_gives_empty_outputs_and_gradients(op):
+    o, state = NO_SEQUENCE_CALLS[op]()
+    assert o.shape == (0, 5, H, V) and state.shape == (0, H, K, V)
+    (o.sum() + state.sum()).backward()

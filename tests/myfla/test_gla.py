@@ -5,7 +5,7 @@ import torch
 import torch.nn.functional as F
 
 from myfla.ops.gla import chunk_gla, fused_chunk_gla, fused_recurrent_gla, naive_recurrent_gla
-from myfla.ops.kernels.decays import intra_chunk_scores
+from myfla.ops.kernels.decays import chunk_decay, intra_chunk_scores
 from tests.golden import rel_err
 
 
@@ -79,10 +79,11 @@ def test_intra_chunk_scores_every_path(gate):
     """Factorized, sub-chunked and exact per-key scores equal the plain definition."""
     gen = torch.Generator().manual_seed(1)
     q, k, x = (torch.randn(3, 64, 5, generator=gen, dtype=torch.float64) for _ in range(3))
-    g_cum = GATES[gate](x).cumsum(-2)
+    g = GATES[gate](x)
+    g_cum = g.cumsum(-2)
     diff = (g_cum.unsqueeze(-2) - g_cum.unsqueeze(-3)).clamp_max(0)
     expected = torch.einsum("bik,bjk,bijk->bij", q, k, diff.exp()).tril()
-    assert rel_err(intra_chunk_scores(q, k, g_cum), expected) < 1e-13
+    assert rel_err(intra_chunk_scores(q, k, chunk_decay(g, -2)), expected) < 1e-13
 
 
 @pytest.mark.parametrize("reverse", [False, True], ids=["forward", "reverse"])

@@ -6,7 +6,7 @@ import torch
 
 from myfla.ops.kernel_inputs import KernelInputs, check_qkv
 from myfla.ops.kernels import dplr
-from myfla.ops.options import chunk_size_option, pop_options
+from myfla.ops.options import chunk_size_option, decay_floor_option, pop_options
 
 
 def chunk_dplr_delta_rule(
@@ -37,8 +37,10 @@ def chunk_dplr_delta_rule(
         chunk_size: 16, 32 or 64 (default).
     Returns:
         ``o: [B, T, H, V]`` and the final state ``[N, H, K, V]`` (or ``None``).
-    ``cu_seqlens_cpu``, ``safe_gate``, ``disable_recompute`` and ``lower_bound`` are Triton tuning
-    options of fla: accepted, and not needed here.
+    lower_bound: a lower bound of the log decays that the caller guarantees, as in fla (the
+        layer passes its own): it lets the kernel choose its path without reading the decays.
+    ``cu_seqlens_cpu``, ``safe_gate`` and ``disable_recompute`` are Triton tuning options of fla:
+    accepted, and not needed here.
     """
     pop_options(kwargs, False, ())
     size = chunk_size_option(chunk_size, cp_context)
@@ -47,4 +49,5 @@ def chunk_dplr_delta_rule(
         dict(q=q, k=k, v=v, a=a, b=b, gk=gk), out_dtype=q.dtype, scale=scale,
         initial_state=initial_state, output_final_state=output_final_state, cu_seqlens=cu_seqlens,
     )  # fmt: skip
-    return inputs.run(dplr.chunk_dplr_delta_rule, chunk_size=size)
+    floor = decay_floor_option(lower_bound)
+    return inputs.run(dplr.chunk_dplr_delta_rule, chunk_size=size, decay_floor=floor)

@@ -7,16 +7,30 @@ import torch
 import torch.nn.functional as F
 
 
+def host_reads_are_free(x: torch.Tensor) -> bool:
+    """Whether a kernel may read values of ``x`` on the host to choose its path: on the CPU
+    outside ``torch.compile`` tracing (elsewhere a read would sync the device or break the
+    graph, and kernels take the path that suits every input)."""
+    return x.device.type == "cpu" and not torch.compiler.is_compiling()
+
+
 def fit_chunk_size(chunk_size: int, seq_len: int) -> int:
     """The chunk size to use: ``chunk_size``, or the power of 2 covering ``seq_len`` when that is
-    smaller, so that short inputs are not padded to a full chunk (same result up to rounding)."""
-    return min(chunk_size, 1 << max(seq_len - 1, 0).bit_length())
+    smaller, so that short inputs are not padded to a full chunk (same result up to rounding).
+
+    Halving by comparisons keeps a symbolic ``seq_len`` (torch.compile's dynamic shapes)
+    symbolic: it guards on the bucket of lengths, not on the length.
+    """
+    while chunk_size > 1 and chunk_size // 2 >= seq_len:
+        chunk_size //= 2
+    return chunk_size
 
 
 def split_chunks(x: torch.Tensor, chunk_size: int) -> torch.Tensor:
     """``[B, H, T, ...]`` -> ``[B, H, NT, C, ...]``, zero-padding ``T`` up to ``NT * C``."""
     seq_len = x.shape[2]
-    pad = -seq_len % chunk_size
+    # NT from a ceiling division, not a modulo: torch.compile's dynamic shapes reason about it.
+    pad = (seq_len + chunk_size - 1) // chunk_size * chunk_size - seq_len
     if pad:
         # F.pad pads trailing dims first: zeros for every dim after T, then `pad` steps on T.
         x = F.pad(x, [0, 0] * (x.dim() - 3) + [0, pad])
@@ -80,7 +94,7 @@ def scan_chunks(
         state = torch.baddbmm(kept, k_end[n], u)
     shape = (batch, heads, len(w))
     return (
-        torch.stack(starts, dim=1).view(shape + starts[0].shape[-2:]),
-        torch.stack(reads, dim=1).view(shape + reads[0].shape[-2:]),
-        state.view(batch, heads, key_dim, value_dim),
+        torch.stack(starts, dim=1).reshape(shape + starts[0].shape[-2:]),
+        torch.stack(reads, dim=1).reshape(shape + reads[0].shape[-2:]),
+        state.reshape(batch, heads, key_dim, value_dim),
     )

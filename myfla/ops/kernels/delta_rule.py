@@ -23,9 +23,11 @@ from .chunked import (
     solve_unit_lower,
     split_chunks,
 )
-from .decays import decay_matrix
+from .decays import START, chunk_decay, decay_between, decay_matrix
+from .nonfinite import causal_for_nonfinite
 
 
+@causal_for_nonfinite("g")
 def chunk_delta_rule(
     q: torch.Tensor,
     k: torch.Tensor,
@@ -52,17 +54,18 @@ def chunk_delta_rule(
     # product below takes its contiguous factor first, which lays it out contiguously.
     k = k.contiguous()
     beta = beta.unsqueeze(-1).contiguous()  # [B, H, NT, C, 1]
-    g_cum = g.cumsum(-1)  # [B, H, NT, C]
+    g_cum = chunk_decay(g, -1)  # G: [B, H, NT, C]
     decay = decay_matrix(g_cum)  # exp(G_i - G_j), j <= i
-    from_start = g_cum.exp().unsqueeze(-1)  # exp(G_i)
+    from_start = decay_between(g_cum, START).unsqueeze(-1)  # exp(G_i)
     k_beta = beta * k
 
     # WY representation, for all chunks at once: u = (I + A)^-1 (beta v - beta exp(G) k S)
     # = U + W S, with A = beta_i exp(G_i - G_j) k_i.k_j below the diagonal.
     gram = (k_beta @ k.mT) * decay
     solved = solve_unit_lower(gram, torch.cat([beta * v, k_beta * -from_start], dim=-1))
-    k_end = (g_cum[..., -1:] - g_cum).exp().unsqueeze(-1) * k  # k_i exp(G_C - G_i)
-    decay_end = g_cum[..., -1:, None].exp()  # exp(G_C): [B, H, NT, 1, 1]
+    last = g_cum.map(lambda x: x[..., -1:])
+    k_end = decay_between(last, g_cum).unsqueeze(-1) * k  # k_i exp(G_C - G_i)
+    decay_end = decay_between(last, START)[..., None]  # exp(G_C): [B, H, NT, 1, 1]
     starts, u, state = scan_chunks(
         state, solved[..., :value_dim], solved[..., value_dim:], k_end, decay_end
     )
@@ -70,7 +73,7 @@ def chunk_delta_rule(
     # o = exp(G) q S + (q k^T * decay) u, as one batched multiply-add over all chunks.
     o = batched(from_start * q) @ batched(starts)
     o = o.baddbmm_(batched((q @ k.mT) * decay), batched(u))
-    return merge_chunks(o.view(v.shape[:-1] + (value_dim,)).mul_(scale), seq_len), state
+    return merge_chunks(o.reshape(v.shape[:-1] + (value_dim,)).mul_(scale), seq_len), state
 
 
 def recurrent_delta_rule(

@@ -10,7 +10,7 @@ Each step computes
 with ``gk_t = 0`` and ``a_t = b_t = k_t = 0`` leaves the state unchanged: padding is exact.
 """
 
-from typing import Tuple
+from typing import Optional, Tuple
 
 import torch
 import torch.nn.functional as F
@@ -23,9 +23,19 @@ from .chunked import (
     solve_unit_lower,
     split_chunks,
 )
-from .decays import intra_chunk_scores, within_spread_limit
+from .decays import (
+    START,
+    ChunkDecay,
+    before_each_step,
+    chunk_decay,
+    decay_between,
+    factored_chunks,
+    intra_chunk_scores,
+)
+from .nonfinite import causal_for_nonfinite
 
 
+@causal_for_nonfinite("gk")
 def chunk_dplr_delta_rule(
     q: torch.Tensor,
     k: torch.Tensor,
@@ -36,8 +46,12 @@ def chunk_dplr_delta_rule(
     scale: float,
     initial_state: torch.Tensor,
     chunk_size: int = 64,
+    decay_floor: Optional[float] = None,
 ) -> Tuple[torch.Tensor, torch.Tensor]:
     """Chunked DPLR delta rule; returns ``o: [B, H, T, V]`` and the final state ``[B, H, K, V]``.
+
+    ``decay_floor``: a lower bound of ``gk`` that the caller guarantees (fla's ``lower_bound``),
+    which lets the kernel choose its path without reading the decays.
 
     In a chunk entering with state ``S``, with ``G_t`` the inclusive cumulative log decay and
     ``P_t = G_t - gk_t``, the low-rank reads ``u_t = a_t^T S_{t-1}`` satisfy
@@ -54,13 +68,13 @@ def chunk_dplr_delta_rule(
     v = v.contiguous()  # three products read it
     # The inputs may be strided views: each element-wise product below takes its contiguous
     # factor first, which lays the product out contiguously for the batched matrix products.
-    g_cum = gk.cumsum(-2)  # G_t: [B, H, NT, C, K]
-    from_start = g_cum.exp()  # exp(G_t) <= 1
+    g_cum = chunk_decay(gk, -2, bounded=decay_floor is not None)  # G_t: [B, H, NT, C, K]
+    from_start = decay_between(g_cum, START)  # exp(G_t) <= 1
     end_decay = from_start[..., -1:, :]  # exp(G_C): [B, H, NT, 1, K]
     q_in = from_start * q
-    a_in = (g_cum - gk).exp_() * a  # a exp(P)
-    if within_spread_limit(0.0, g_cum[..., -1:, :]):
-        scores, k_end, b_end = _factorized_scores(q_in, a_in, k, b, g_cum, end_decay)
+    a_in = decay_between(before_each_step(g_cum, gk), START) * a  # a exp(P)
+    if factored_chunks(g_cum, decay_floor):
+        scores, k_end, b_end = _factorized_scores(q_in, a_in, k, b, g_cum.cum, end_decay)
     else:
         scores, k_end, b_end = _differenced_scores(q, k, a, b, g_cum)
     a_qk, a_qb, a_ak, a_ab = scores
@@ -75,7 +89,7 @@ def chunk_dplr_delta_rule(
     # o = q_in S + A_qk v + A_qb u, as batched multiply-adds over all chunks.
     o = batched(q_in) @ batched(starts)
     o = o.baddbmm_(batched(a_qk), batched(v)).baddbmm_(batched(a_qb), batched(u))
-    return merge_chunks(o.view(v.shape).mul_(scale), seq_len), state
+    return merge_chunks(o.reshape(v.shape).mul_(scale), seq_len), state
 
 
 def _factorized_scores(
@@ -101,7 +115,7 @@ def _factorized_scores(
 
 
 def _differenced_scores(
-    q: torch.Tensor, k: torch.Tensor, a: torch.Tensor, b: torch.Tensor, g_cum: torch.Tensor
+    q: torch.Tensor, k: torch.Tensor, a: torch.Tensor, b: torch.Tensor, g_cum: ChunkDecay
 ) -> Tuple[Tuple[torch.Tensor, ...], torch.Tensor, torch.Tensor]:
     """As :func:`_factorized_scores`, for any decay: GLA's ``intra_chunk_scores`` (sub-chunks
     where steep) gives the four pairs in one broadcast call ([2, 1, ...] against [1, 2, ...]).
@@ -112,7 +126,7 @@ def _differenced_scores(
     rows, cols = torch.stack([q, a_next]).unsqueeze(1), torch.stack([k, b]).unsqueeze(0)
     (a_qk, a_qb), (a_next_k, a_next_b) = intra_chunk_scores(rows, cols, g_cum)
     a_ak, a_ab = (F.pad(x[..., :-1, :], (0, 0, 1, 0)) for x in (a_next_k, a_next_b))
-    to_end = (g_cum[..., -1:, :] - g_cum).exp()  # exp(G_C - G) <= 1
+    to_end = decay_between(g_cum.map(lambda x: x[..., -1:, :]), g_cum)  # exp(G_C - G) <= 1
     return (a_qk, a_qb, a_ak, a_ab), to_end * k, to_end * b
 
 

@@ -15,9 +15,11 @@ from typing import Optional, Tuple
 import torch
 
 from .chunked import fit_chunk_size, merge_chunks, split_chunks
-from .decays import intra_chunk_scores, within_spread_limit
+from .decays import START, chunk_decay, decay_between, factored_chunks, intra_chunk_scores
+from .nonfinite import causal_for_nonfinite
 
 
+@causal_for_nonfinite("g")
 def chunk_gated_linear_attention(
     q: torch.Tensor,
     k: torch.Tensor,
@@ -39,20 +41,20 @@ def chunk_gated_linear_attention(
     state = initial_state
     chunk_size = fit_chunk_size(chunk_size, seq_len)
     q, k, v, g = (split_chunks(x, chunk_size) for x in (q, k, v, g))  # [B, H, NT, C, .]
-    g_cum = g.cumsum(-2)
-    g_last = g_cum[..., -1:, :]  # [B, H, NT, 1, K]
-    from_start = g_cum.exp()  # exp(G) <= 1
-    chunk_decay = g_last.exp()  # exp(G_C)
+    g_cum = chunk_decay(g, -2)  # G: [B, H, NT, C, K]
+    g_last = g_cum.map(lambda x: x[..., -1:, :])  # [B, H, NT, 1, K]
+    from_start = decay_between(g_cum, START)  # exp(G) <= 1
+    over_chunk = decay_between(g_last, START)  # exp(G_C)
     q_in = (from_start * scale) * q  # contiguous factor first: a contiguous product
-    if within_spread_limit(0.0, g_last):
-        k_back = (-g_cum).exp() * k  # exp(-G) <= exp(SPREAD_LIMIT)
+    if factored_chunks(g_cum, decay_floor=None):
+        k_back = (-g_cum.cum).exp() * k  # exp(-G) <= exp(SPREAD_LIMIT)
         scores = (q_in @ k_back.transpose(-1, -2)).tril_()
-        k_out = k_back * chunk_decay
+        k_out = k_back * over_chunk
     else:
         scores = intra_chunk_scores(q * scale, k, g_cum)
-        k_out = k * (g_last - g_cum).exp()
+        k_out = k * decay_between(g_last, g_cum)
     updates = k_out.transpose(-1, -2) @ v  # [B, H, NT, K, V]
-    over_chunk = chunk_decay.transpose(-1, -2)  # [B, H, NT, K, 1]
+    over_chunk = over_chunk.transpose(-1, -2)  # [B, H, NT, K, 1]
 
     chunk_states = []
     for n in range(q.shape[2]):
@@ -67,7 +69,7 @@ def chunk_gated_linear_attention(
         scores.reshape(-1, size, size),
         v.reshape(-1, size, value_dim),
     )
-    return merge_chunks(o.view(q.shape[:-1] + (value_dim,)), seq_len), state
+    return merge_chunks(o.reshape(q.shape[:-1] + (value_dim,)), seq_len), state
 
 
 def recurrent_gated_linear_attention(

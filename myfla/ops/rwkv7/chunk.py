@@ -6,7 +6,7 @@ import torch
 
 from myfla.ops.kernel_inputs import KernelInputs, check_qkv
 from myfla.ops.kernels.dplr import chunk_dplr_delta_rule
-from myfla.ops.options import chunk_size_option
+from myfla.ops.options import chunk_size_option, decay_floor_option
 
 
 def chunk_rwkv7(
@@ -35,8 +35,10 @@ def chunk_rwkv7(
         chunk_size: 16, 32 or 64 (default).
     Returns:
         ``o: [B, T, H, V]`` and the final state ``[N, H, K, V]`` (or ``None``).
-    ``cu_seqlens_cpu``, ``safe_gate``, ``disable_recompute`` and ``lower_bound`` are Triton tuning
-    options of fla: accepted, and not needed here.
+    lower_bound: a lower bound of the log decays that the caller guarantees, as in fla (the
+        layer passes its own): it lets the kernel choose its path without reading the decays.
+    ``cu_seqlens_cpu``, ``safe_gate`` and ``disable_recompute`` are Triton tuning options of fla:
+    accepted, and not needed here.
     """
     size = chunk_size_option(chunk_size, cp_context)
     check_qkv(r, k, v, ("r", "k", "v"), a=a, b=b, w=w)
@@ -44,4 +46,5 @@ def chunk_rwkv7(
         dict(q=r, k=k, v=v, a=a, b=b, gk=w), out_dtype=r.dtype, scale=scale,
         initial_state=initial_state, output_final_state=output_final_state, cu_seqlens=cu_seqlens,
     )  # fmt: skip
-    return inputs.run(chunk_dplr_delta_rule, chunk_size=size)
+    floor = decay_floor_option(lower_bound)
+    return inputs.run(chunk_dplr_delta_rule, chunk_size=size, decay_floor=floor)
