@@ -187,9 +187,12 @@ def compare_command(args: argparse.Namespace) -> int:
     overrides = data_overrides(args.data, base) + args.set
     encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
     runner = make_runner(args.jobs)
-    summary = compare(
-        encoders, args.seeds, base, overrides, Path(args.out), runner, args.threads_per_run
-    )
+    try:
+        summary = compare(
+            encoders, args.seeds, base, overrides, Path(args.out), runner, args.threads_per_run
+        )
+    except ValueError as exc:  # a setting that makes no data or no model: nothing was trained
+        raise SystemExit(f"compare: {exc}") from exc
     settings = [
         f"--config {args.config}",
         f"--seeds {args.seeds}",

@@ -29,8 +29,8 @@ class Panel:
     feature_names: List[str]
     target_names: List[str]
     signal: Optional[torch.Tensor] = None
-    """``(D, N)``: the planted signal of a synthetic panel (what a perfect model would predict),
-    else None."""
+    """``(D, N, K)``: the planted part of each label of a synthetic panel (what a model knowing
+    every planted signal would predict), else None."""
     target_horizons: Optional[List[int]] = None
     """How many dates each target looks ahead (default: ``horizon`` for every target)."""
 

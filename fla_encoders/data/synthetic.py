@@ -9,11 +9,13 @@ Planted structure, all generated from ``seed`` with ``torch.Generator`` (determi
 - Features are ``W h[d] + V u[d]`` (``W: (F, M)``, ``V: (F, 4)`` fixed) plus observation noise:
   low rank and noisy.
 - The next return is ``r[d+1] = s[d] + noise`` with the signal
-  ``s[d] = 0.6 a . h[d] - z[d] * b . u[d-1]`` (both terms scaled to unit variance), where the
-  regime ``z[d] = sign(h_0[d])`` decides whether the previous date's shock reverses (``z > 0``)
-  or continues. ``u[d-1]`` is independent of everything seen on date ``d``: a model of the last
-  step alone can reach about ``0.6 / sqrt(1.36)``, half the signal's correlation; a sequence
-  model over the window can reach all of it.
+  ``s[d] = 0.6 a . h[d] - z[d] * b . u[d-1]`` (both terms scaled to unit variance): the previous
+  date's shock reverses (``z = 1``). ``u[d-1]`` is independent of everything seen on date ``d``:
+  a model of the last step alone can reach about ``0.6 / sqrt(1.36)``, half the signal's
+  correlation; a sequence model over the window can reach all of it. With
+  ``regime_switching=True`` the regime ``z[d] = sign(h_0[d])`` decides whether the shock
+  reverses or continues: the reversal is then a product of two directions of the features,
+  which the encoders do not learn at these panel sizes (docs/evaluation.md, "The recipe").
 - The noise is scaled so that ``corr(s[d], r[d+1])`` across assets is about ``ic_perfect``
   (0.12 by default): the daily IC of a predictor that knows the signal, well under 0.2.
 - Target ``k`` (``k = 0..num_targets-1``) is the cumulative return over the next ``k + 1`` dates.
@@ -35,21 +37,44 @@ NUM_FACTORS = 3
 SHOCK_SIZE = 4
 
 
+def forward_sums(values: torch.Tensor, num_targets: int) -> torch.Tensor:
+    """``(D, N, K)``: target ``k`` of date ``d`` is ``values[d] + ... + values[d + k]`` (row ``d``
+    of ``values: (D, N)`` holds the return of the next date); NaN on the last ``K`` dates, which
+    lack some future values."""
+    n_dates = values.shape[0]
+    out = torch.full((*values.shape, num_targets), float("nan"), dtype=values.dtype)
+    cumulative = torch.cumsum(values, 0)
+    for k in range(num_targets):
+        start = torch.cat([torch.zeros_like(values[:1]), cumulative[: -(k + 1)]])
+        out[: n_dates - k, :, k] = cumulative[k:] - start[: n_dates - k]
+    out[n_dates - num_targets :] = float("nan")
+    return out
+
+
 def make_mock_panel(
     seed: int = 0,
-    n_dates: int = 240,
-    n_assets: int = 120,
+    n_dates: int = 500,
+    n_assets: int = 300,
     n_features: int = 734,
     num_targets: int = 6,
     ic_perfect: float = 0.12,
+    regime_switching: bool = False,
 ) -> Panel:
     """The synthetic panel: features ``(n_dates, n_assets, n_features)``, labels
     ``(n_dates, n_assets, num_targets)``, ``horizon = num_targets``."""
-    return simulate_mock(seed, n_dates, n_assets, n_features, num_targets, ic_perfect)[0]
+    return simulate_mock(
+        seed, n_dates, n_assets, n_features, num_targets, ic_perfect, regime_switching
+    )[0]
 
 
 def simulate_mock(
-    seed: int, n_dates: int, n_assets: int, n_features: int, num_targets: int, ic_perfect: float
+    seed: int,
+    n_dates: int,
+    n_assets: int,
+    n_features: int,
+    num_targets: int,
+    ic_perfect: float,
+    regime_switching: bool = False,
 ) -> Tuple[Panel, torch.Tensor, torch.Tensor]:
     """``(panel, signal, returns)``: the panel with the planted ``signal: (D, N)`` and the next
     returns ``returns: (D, N)`` (row ``d`` holds ``r[d+1]``), before assets are delisted."""
@@ -77,7 +102,7 @@ def simulate_mock(
 
     shocks = randn(n_dates + 1, n_assets, SHOCK_SIZE)  # i.i.d.; row d + 1 is date d
     static_w, shock_w = randn(STATE_SIZE), randn(SHOCK_SIZE)
-    regime = torch.sign(current[..., 0])
+    regime = torch.sign(current[..., 0]) if regime_switching else torch.ones(())
     static = current @ static_w
     reversal = -regime * (shocks[:-1] @ shock_w)  # the previous date's shock
     signal = 0.6 * static / static.std() + reversal / reversal.std()
@@ -90,13 +115,8 @@ def simulate_mock(
     features = current @ loading.T + shocks[1:] @ shock_loading.T
     features = features + 0.5 * randn(n_dates, n_assets, n_features)
 
-    labels = torch.full((n_dates, n_assets, num_targets), float("nan"), dtype=torch.float64)
-    cumulative = torch.cumsum(returns, 0)
-    for k in range(num_targets):
-        ahead = k + 1
-        start = torch.cat([torch.zeros(1, n_assets, dtype=torch.float64), cumulative[:-ahead]])
-        labels[: n_dates - k, :, k] = cumulative[k:] - start[: n_dates - k]
-    labels[n_dates - num_targets :] = float("nan")  # the last dates lack some future returns
+    labels = forward_sums(returns, num_targets)
+    planted = forward_sums(signal * 0.01, num_targets)  # the part of each label that is signal
 
     enters = torch.rand(n_assets, generator=g) < 0.3  # 30% enter late, 30% leave early
     leaves = torch.rand(n_assets, generator=g) < 0.3
@@ -117,7 +137,7 @@ def simulate_mock(
         horizon=num_targets,
         feature_names=[f"f{i:03d}" for i in range(n_features)],
         target_names=[f"ret_{k + 1}d" for k in range(num_targets)],
-        signal=signal.float(),
+        signal=planted.float(),
         target_horizons=list(range(1, num_targets + 1)),
     )
     return panel, signal, returns

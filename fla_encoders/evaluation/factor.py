@@ -88,14 +88,15 @@ def information_tables(
 ) -> Dict[str, Dict[str, Dict[str, float]]]:
     """Per target (``target_names``, default ``target0..``): ``{"ic": table, "rank_ic":
     table}``, the information tables of the daily IC and Rank IC (``metrics.daily_ic``;
-    alphalens' own IC is the Rank IC)."""
+    alphalens' own IC is the Rank IC). ``date``: any values that sort (panel indices,
+    datetimes as alphalens' frame gives them, ISO strings)."""
     pred, label = columns(pred), columns(label)
     names = list(target_names or [f"target{k}" for k in range(pred.shape[1])])
     if pred.shape != label.shape or pred.shape[1] != len(names):
         raise ValueError(
             f"pred, label: expected (M, {len(names)}) each, got {pred.shape} and {label.shape}"
         )
-    dates = torch.as_tensor(plain(date))
+    dates = torch.as_tensor(np.unique(plain(date), return_inverse=True)[1].ravel())
     out = {}
     for k, name in enumerate(names):
         series = daily_ic(torch.from_numpy(pred[:, k]), torch.from_numpy(label[:, k]), dates)

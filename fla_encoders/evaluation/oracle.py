@@ -1,5 +1,5 @@
-"""The oracle of a synthetic panel: its planted signal scored as predictions, the IC a perfect
-model would reach on the same dates and assets."""
+"""The oracle of a synthetic panel: the planted part of each label scored as predictions, the IC
+a model knowing every planted signal would reach on the same dates and assets."""
 
 from typing import Optional
 
@@ -10,7 +10,7 @@ from fla_encoders.evaluation.predict import Predictions
 
 
 def oracle_predictions(dataset: BatchTimeSeriesDataset) -> Optional[Predictions]:
-    """The planted signal ``panel.signal[date, asset]`` as the prediction of every target, over
+    """The planted part of the labels, ``panel.signal[date, asset]``, as the predictions, over
     the rows of ``dataset``; None when the panel has no planted signal."""
     panel = dataset.prepared.panel
     if panel.signal is None:
@@ -19,5 +19,5 @@ def oracle_predictions(dataset: BatchTimeSeriesDataset) -> Optional[Predictions]
     date = torch.cat([b["date"] for b in batches])
     asset = torch.cat([b["asset"] for b in batches])
     label = torch.cat([b["label"] for b in batches])
-    pred = panel.signal[date, asset].float()[:, None].expand_as(label).contiguous()
+    pred = panel.signal[date, asset].float()
     return Predictions(pred, label, date, asset, list(panel.target_names))

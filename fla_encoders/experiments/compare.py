@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Optional, Sequence
 from fla_encoders.evaluation.oracle import oracle_predictions
 from fla_encoders.experiments.config import (
     apply_overrides,
+    build_model,
     config_names,
     load_config,
     scoped_overrides,
@@ -77,6 +78,17 @@ def run_specs(
     ]
 
 
+def check_models(specs: Sequence[RunSpec]) -> None:
+    """Build each spec's model on its data once, so that a configuration that cannot make a
+    model stops the comparison before any training, naming the run."""
+    for spec in specs:
+        prepared = shared_datasets(spec.config)["train"].prepared
+        try:
+            build_model(spec.config, prepared.n_features, prepared.num_targets)
+        except (ValueError, TypeError) as exc:
+            raise ValueError(f"{spec.name}: the configuration makes no model: {exc}") from exc
+
+
 def compare(
     encoders: Sequence[str],
     seeds: int,
@@ -98,6 +110,7 @@ def compare(
         log.warning("%s unavailable: %s", encoder, reason)
     available = [e for e in order if e not in unavailable]
     specs = run_specs(available, seeds, base, overrides, out_dir, threads_per_run)
+    check_models(specs[::seeds])
     runner = SerialRunner() if runner is None else runner
     results = {spec.name: result for spec, result in runner.run(specs, RunBoard(len(specs)))}
     for encoder in list(available):

@@ -101,8 +101,9 @@ def decisions(summary: Dict[str, Any]) -> str:
     if planted:
         gain = planted["vs_reference"]
         lines.append(
-            f"- Planted effect: the best sequence encoder, `{planted['encoder']}`, against "
-            f"`{summary['reference']}`: ΔIC {interval(gain)}, MDE {number(gain.get('mde'))}: "
+            f"- Planted effect: the best sequence encoder on `{planted['target']}`, "
+            f"`{planted['encoder']}`, against `{summary['reference']}`: ΔIC {interval(gain)}, "
+            f"MDE {number(gain.get('mde'))}: "
             f"**{gain.get('vs_zero', 'undecidable')}**."
         )
     for encoder, row in summary["encoders"].items():

@@ -46,7 +46,7 @@ def test_assets_enter_and_leave_and_values_go_missing():
 
 
 def test_mock_dates_are_business_days_and_its_numbers_are_those_of_before():
-    panel = make_mock_panel(seed=0, n_dates=30, n_assets=20, n_features=8)
+    panel = make_mock_panel(seed=0, n_dates=30, n_assets=20, n_features=8, regime_switching=True)
     assert panel.dates[:4] == ["2020-01-01", "2020-01-02", "2020-01-03", "2020-01-06"]
     assert all(datetime.date.fromisoformat(d).weekday() < 5 for d in panel.dates)
     # sums of the panel when its dates were labels d0000..d0029
@@ -56,3 +56,11 @@ def test_mock_dates_are_business_days_and_its_numbers_are_those_of_before():
     assert float(panel.labels.nan_to_num(0).double().sum()) == pytest.approx(
         -18.856031388393603, abs=1e-9
     )
+
+
+def test_without_regimes_the_previous_shock_always_reverses():
+    """The default planted signal is the regime-switching one with every regime at +1."""
+    switching = simulate_mock(0, **SMALL, regime_switching=True)
+    plain = simulate_mock(0, **SMALL)
+    torch.testing.assert_close(plain[0].features, switching[0].features, equal_nan=True)
+    assert not torch.allclose(plain[1], switching[1])

@@ -15,6 +15,7 @@ LAYERS = [  # bottom to top
     ("training", ["fla_encoders.training"]),
     ("experiments", ["fla_encoders.experiments"]),
     ("cli", ["fla_encoders.cli", "fla_encoders.__main__", "fla_encoders"]),
+    ("contrib", ["fla_encoders.contrib"]),  # beside cli: neither imports the other
 ]
 
 

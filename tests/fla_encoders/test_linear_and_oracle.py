@@ -4,6 +4,7 @@ import torch
 
 from fla_encoders import FLAEncoderFactory
 from fla_encoders.data import BatchTimeSeriesDataset, PreparedPanel, make_mock_panel
+from fla_encoders.data.synthetic import forward_sums, simulate_mock
 from fla_encoders.evaluation.metrics import daily_ic
 from fla_encoders.evaluation.oracle import oracle_predictions
 
@@ -29,7 +30,7 @@ def test_the_oracle_scores_the_planted_signal_on_the_datasets_rows():
     d = 17
     assets = torch.nonzero(panel.present[d]).flatten()
     expected = daily_ic(
-        panel.signal[d, assets], panel.labels[d, assets, 0], torch.zeros(len(assets))
+        panel.signal[d, assets, 0], panel.labels[d, assets, 0], torch.zeros(len(assets))
     )
     got = daily_ic(oracle.pred[:, 0], oracle.label[:, 0], oracle.date)
     assert got["ic"][got["date"] == d].item() == expected["ic"].item()
@@ -41,3 +42,28 @@ def test_a_panel_without_a_planted_signal_has_no_oracle():
     panel.signal = None
     dataset = BatchTimeSeriesDataset(PreparedPanel(panel), list(range(10, 20)), window=5)
     assert oracle_predictions(dataset) is None
+
+
+def test_forward_sums_by_hand():
+    values = torch.tensor([[1.0], [2.0], [4.0], [8.0]])  # (D=4, N=1)
+    sums = forward_sums(values, 2)
+    assert sums[:2, 0].tolist() == [[1.0, 3.0], [2.0, 6.0]]
+    assert torch.isnan(sums[2:]).all()  # the last K dates lack a future value
+
+
+def test_the_planted_part_of_each_label_is_its_signal_without_noise():
+    panel, signal, returns = simulate_mock(1, 30, 8, 3, 3, 0.5)
+    d, k = 10, 2
+    torch.testing.assert_close(
+        panel.signal[d, :, k].double(), 0.01 * signal[d : d + k + 1].sum(0), rtol=1e-6, atol=1e-9
+    )
+    noise = panel.labels[d, :, k].double() - panel.signal[d, :, k].double()
+    present = torch.isfinite(noise)
+    torch.testing.assert_close(
+        noise[present],
+        (returns[d : d + k + 1].sum(0) - 0.01 * signal[d : d + k + 1].sum(0))[present]
+        .float()
+        .double(),
+        rtol=1e-4,
+        atol=1e-7,
+    )

@@ -75,3 +75,10 @@ def test_a_run_that_cannot_train_leaves_its_encoder_out_and_the_others_go_on(tmp
     summary = compare(["gru", "linear"], 1, load_config("baseline_gru"), overrides, tmp_path)
     assert list(summary["runs"]) == ["gru"]
     assert summary["unavailable"]["linear"].startswith("run linear/seed0 failed: TrainingError")
+
+
+def test_a_configuration_that_makes_no_model_stops_before_any_training(tmp_path):
+    overrides = [*TINY, "linear:model.encoder_kwargs.no_such_argument=1"]
+    with pytest.raises(ValueError, match="linear/seed0: the configuration makes no model"):
+        compare(["gru", "linear"], 1, load_config("baseline_gru"), overrides, tmp_path)
+    assert not (tmp_path / "runs").exists()
