@@ -55,7 +55,7 @@ def chunk_gated_delta_rule(
     if beta.dim() != 3:
         raise ValueError(f"beta must have shape [B, T, HV], got {list(beta.shape)}")
     tensors = gated_delta_rule_tensors(
-        q, k, v, g, beta, use_qk_l2norm_in_kernel=use_qk_l2norm_in_kernel,
+        q, k, v, g, beta, use_qk_l2norm_in_kernel=False,  # the chunk kernel normalises
         use_beta_sigmoid_in_kernel=use_beta_sigmoid_in_kernel, allow_neg_eigval=allow_neg_eigval,
         use_gate_in_kernel=bool(options.get("use_gate_in_kernel", False)),
         A_log=options.get("A_log"), dt_bias=options.get("dt_bias"),
@@ -64,7 +64,7 @@ def chunk_gated_delta_rule(
         tensors, out_dtype=q.dtype, scale=scale, initial_state=initial_state,
         output_final_state=output_final_state, state_v_first=state_v_first, cu_seqlens=cu_seqlens,
     )  # fmt: skip
-    return inputs.run(chunk_delta_rule, chunk_size=chunk_size)
+    return inputs.run(chunk_delta_rule, chunk_size=chunk_size, qk_l2norm=use_qk_l2norm_in_kernel)
 
 
 chunk_gdn = chunk_gated_delta_rule

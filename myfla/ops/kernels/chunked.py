@@ -1,7 +1,4 @@
-"""Pieces shared by the chunked kernels: splitting the time axis into chunks and back, the
-unit-triangular (WY) solve inside each chunk and the chunk-to-chunk scan of the state."""
-
-from typing import Optional, Tuple
+"""Pieces shared by the chunked kernels: splitting the time axis into chunks and back."""
 
 import torch
 import torch.nn.functional as F
@@ -26,75 +23,27 @@ def fit_chunk_size(chunk_size: int, seq_len: int) -> int:
     return chunk_size
 
 
-def split_chunks(x: torch.Tensor, chunk_size: int) -> torch.Tensor:
-    """``[B, H, T, ...]`` -> ``[B, H, NT, C, ...]``, zero-padding ``T`` up to ``NT * C``."""
+def to_chunks(x: torch.Tensor, chunk_size: int) -> torch.Tensor:
+    """``[B, H, T, ...]`` -> ``[NT, B, H, C, ...]``: a chunk-major view (``T`` zero-padded up to
+    ``NT * C``, a copy then). Products with a contiguous chunk-major factor first come out
+    contiguous and chunk-major, so that each chunk's slice and all chunks at once are batches."""
     seq_len = x.shape[2]
     # NT from a ceiling division, not a modulo: torch.compile's dynamic shapes reason about it.
     pad = (seq_len + chunk_size - 1) // chunk_size * chunk_size - seq_len
     if pad:
         # F.pad pads trailing dims first: zeros for every dim after T, then `pad` steps on T.
         x = F.pad(x, [0, 0] * (x.dim() - 3) + [0, pad])
-    return x.reshape(x.shape[:2] + (-1, chunk_size) + x.shape[3:])
+    return x.unflatten(2, (-1, chunk_size)).movedim(2, 0)
 
 
-def merge_chunks(x: torch.Tensor, seq_len: int) -> torch.Tensor:
-    """``[B, H, NT, C, ...]`` -> ``[B, H, T, ...]``, dropping the padding."""
-    return x.reshape(x.shape[:2] + (-1,) + x.shape[4:])[:, :, :seq_len]
-
-
-def batched(x: torch.Tensor) -> torch.Tensor:
-    """``[..., M, N]`` -> ``[-1, M, N]``, as ``bmm`` and ``baddbmm`` take them."""
+def flat(x: torch.Tensor) -> torch.Tensor:
+    """``[..., M, N]`` -> ``[-1, M, N]``, as ``bmm`` takes them (a view when contiguous)."""
     return x.reshape((-1,) + x.shape[-2:])
 
 
-def solve_unit_lower(strict_lower: torch.Tensor, rhs: torch.Tensor) -> torch.Tensor:
-    """``(I + L)^-1 rhs`` for every chunk, ``L`` the strictly lower part of ``strict_lower``.
-
-    ``strict_lower: [..., C, C]`` (what lies on and above its diagonal is never read),
-    ``rhs: [..., C, N]``. Posed as ``X^T (I + L)^T = rhs^T``, so that LAPACK takes both
-    row-major operands as they are (column-major transposes) and returns a row-major solution.
-    """
-    return torch.linalg.solve_triangular(
-        strict_lower.mT, rhs.mT, upper=True, left=False, unitriangular=True
-    ).mT
-
-
-def scan_chunks(
-    state: torch.Tensor,
-    u_local: torch.Tensor,
-    w: torch.Tensor,
-    k_end: torch.Tensor,
-    decay_end: torch.Tensor,
-    kv_end: Optional[torch.Tensor] = None,
-) -> Tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-    """The sequential part of the chunked delta rules: carry the state from chunk to chunk.
-
-    A chunk entering with state ``S`` reads ``u = u_local + w S`` and leaves
-    ``decay_end * S + k_end^T u (+ kv_end)``. Shapes: ``state: [B, H, K, V]``,
-    ``u_local: [B, H, NT, C, V]``, ``w, k_end: [B, H, NT, C, K]``, ``decay_end: [B, H, NT, K, 1]``
-    or ``[B, H, NT, 1, 1]``, ``kv_end: [B, H, NT, K, V]``. Returns the states entering the
-    chunks ``[B, H, NT, K, V]``, ``u: [B, H, NT, C, V]`` and the final state ``[B, H, K, V]``.
-    """
-    batch, heads, key_dim, value_dim = state.shape
-
-    def per_chunk(x: Optional[torch.Tensor]) -> Optional[torch.Tensor]:
-        """``[B, H, NT, ...]`` -> a view ``[NT, B * H, ...]``."""
-        return None if x is None else x.flatten(0, 1).transpose(0, 1)
-
-    u_local, w, k_end, decay_end, kv_end = (
-        per_chunk(x) for x in (u_local, w, k_end.mT, decay_end, kv_end)
-    )
-    state = state.reshape(batch * heads, key_dim, value_dim)
-    starts, reads = [], []
-    for n in range(len(w)):
-        u = torch.baddbmm(u_local[n], w[n], state)
-        starts.append(state)
-        reads.append(u)
-        kept = decay_end[n] * state if kv_end is None else kv_end[n].addcmul(decay_end[n], state)
-        state = torch.baddbmm(kept, k_end[n], u)
-    shape = (batch, heads, len(w))
-    return (
-        torch.stack(starts, dim=1).reshape(shape + starts[0].shape[-2:]),
-        torch.stack(reads, dim=1).reshape(shape + reads[0].shape[-2:]),
-        state.reshape(batch, heads, key_dim, value_dim),
-    )
+def merge_chunk_major(x: torch.Tensor, seq_len: int) -> torch.Tensor:
+    """``[NT, B, H, C, V]`` -> ``[B, H, T, V]``, dropping the padding: one copy, into the memory
+    order ``[B, T, H, V]`` of the ops' outputs (the returned tensor is its transposed view)."""
+    chunks, batch, heads, size, value_dim = x.shape
+    merged = x.permute(1, 0, 3, 2, 4).reshape(batch, chunks * size, heads, value_dim)
+    return merged[:, :seq_len].transpose(1, 2)

@@ -88,9 +88,10 @@ def within_spread_limit(g_from: Union[float, torch.Tensor], g_to: torch.Tensor) 
     return spread.numel() == 0 or bool(spread.max() <= SPREAD_LIMIT)
 
 
-def factored_chunks(decay: ChunkDecay, decay_floor: Optional[float]) -> bool:
+def factored_chunks(decay: ChunkDecay, decay_floor: Optional[float], dim: int = -2) -> bool:
     """Whether a chunked kernel may form its in-chunk scores as products of factors relative to
-    the chunk's start, for per-key cumulative decays ``decay [..., C, K]``.
+    the chunk's start, for cumulative decays ``decay`` whose chunk steps run along ``dim``
+    (``[..., C, K]`` per key, ``[..., C]`` per head with ``dim=-1``).
 
     Yes when the caller bounds the log decays from below (``decay_floor``, fla's
     ``lower_bound``) so that no chunk of ``C`` steps decays by more than ``exp(-SPREAD_LIMIT)``: a
@@ -99,10 +100,10 @@ def factored_chunks(decay: ChunkDecay, decay_floor: Optional[float]) -> bool:
     suits any decay.
     """
     if decay_floor is not None:
-        return -decay_floor * decay.cum.shape[-2] <= SPREAD_LIMIT
+        return -decay_floor * decay.cum.shape[dim] <= SPREAD_LIMIT
     if not host_reads_are_free(decay.cum):
         return False
-    last = decay.map(lambda x: x[..., -1:, :])
+    last = decay.map(lambda x: x.narrow(dim, x.shape[dim] - 1, 1))
     if last.resets is not None and bool(last.resets.any()):  # counts only grow along a chunk
         return False
     return within_spread_limit(0.0, last.cum)

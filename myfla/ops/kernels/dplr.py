@@ -15,14 +15,7 @@ from typing import Optional, Tuple
 import torch
 import torch.nn.functional as F
 
-from .chunked import (
-    batched,
-    fit_chunk_size,
-    merge_chunks,
-    scan_chunks,
-    solve_unit_lower,
-    split_chunks,
-)
+from .chunked import fit_chunk_size, flat, merge_chunk_major, to_chunks
 from .decays import (
     START,
     ChunkDecay,
@@ -33,6 +26,8 @@ from .decays import (
     intra_chunk_scores,
 )
 from .nonfinite import causal_for_nonfinite
+from .scan import scan_chunks
+from .triangular import unit_lower_inverse
 
 
 @causal_for_nonfinite("gk")
@@ -60,36 +55,37 @@ def chunk_dplr_delta_rule(
     (a WY-like form), and only the state is carried from chunk to chunk. Every factor between
     chunks (``exp(G_t)``, ``exp(G_C - G_j)``) is at most 1.
     """
-    batch, heads, seq_len, key_dim = k.shape
-    value_dim = v.shape[-1]
-    state = initial_state
-    chunk_size = fit_chunk_size(chunk_size, seq_len)
-    q, k, v, a, b, gk = (split_chunks(x, chunk_size) for x in (q, k, v, a, b, gk))
+    seq_len = k.shape[2]
+    size = fit_chunk_size(chunk_size, seq_len)
+    q, k, v, a, b = (to_chunks(x, size) for x in (q, k, v, a, b))  # [NT, B, H, C, .], views
     v = v.contiguous()  # three products read it
-    # The inputs may be strided views: each element-wise product below takes its contiguous
-    # factor first, which lays the product out contiguously for the batched matrix products.
-    g_cum = chunk_decay(gk, -2, bounded=decay_floor is not None)  # G_t: [B, H, NT, C, K]
+    gk = to_chunks(gk, size).contiguous()
+    # Each element-wise product below takes its contiguous (chunk-major) factor first, which
+    # lays the product out so for the batched matrix products.
+    g_cum = chunk_decay(gk, -2, bounded=decay_floor is not None)  # G_t: [NT, B, H, C, K]
     from_start = decay_between(g_cum, START)  # exp(G_t) <= 1
-    end_decay = from_start[..., -1:, :]  # exp(G_C): [B, H, NT, 1, K]
-    q_in = from_start * q
+    end_decay = from_start[..., -1:, :]  # exp(G_C): [NT, B, H, 1, K]
+    q_in = (from_start * scale) * q
     a_in = decay_between(before_each_step(g_cum, gk), START) * a  # a exp(P)
     if factored_chunks(g_cum, decay_floor):
         scores, k_end, b_end = _factorized_scores(q_in, a_in, k, b, g_cum.cum, end_decay)
     else:
-        scores, k_end, b_end = _differenced_scores(q, k, a, b, g_cum)
+        scores, k_end, b_end = _differenced_scores(q * scale, k, a, b, g_cum)
     a_qk, a_qb, a_ak, a_ab = scores
 
     # u = (I - A_ab)^-1 (A_ak v) + (I - A_ab)^-1 (a exp(P)) S = U + W S, all chunks at once.
-    solved = solve_unit_lower(a_ab.neg_(), torch.cat([a_ak @ v, a_in], dim=-1))
-    kv_end = k_end.mT @ v  # [B, H, NT, K, V]
+    inverse = unit_lower_inverse(a_ab, sign=-1.0)
     starts, u, state = scan_chunks(
-        state, solved[..., :value_dim], solved[..., value_dim:], b_end, end_decay.mT, kv_end
+        initial_state.flatten(0, 1),
+        end_decay.mT.flatten(1, 2),  # [NT, B * H, K, 1]
+        (k_end.mT @ v).flatten(1, 2),  # [NT, B * H, K, V]
+        u_local=(inverse @ (a_ak @ v)).flatten(1, 2),
+        w=(inverse @ a_in).flatten(1, 2),
+        e=b_end.flatten(1, 2),
     )
-
-    # o = q_in S + A_qk v + A_qb u, as batched multiply-adds over all chunks.
-    o = batched(q_in) @ batched(starts)
-    o = o.baddbmm_(batched(a_qk), batched(v)).baddbmm_(batched(a_qb), batched(u))
-    return merge_chunks(o.reshape(v.shape).mul_(scale), seq_len), state
+    o = torch.bmm(flat(q_in), flat(starts))
+    o = o.baddbmm_(flat(a_qk), flat(v)).baddbmm_(flat(a_qb), flat(u))
+    return merge_chunk_major(o.view(v.shape), seq_len), state.view_as(initial_state)
 
 
 def _factorized_scores(
@@ -110,7 +106,7 @@ def _factorized_scores(
     a_qk = (q_in @ k_back.mT).tril_()
     a_qb = (q_in @ b_back.mT).tril_()
     a_ak = (a_in @ k_back.mT).tril_(-1)
-    a_ab = a_in @ b_back.mT  # the unit-triangular solve reads j < t only
+    a_ab = a_in @ b_back.mT  # the inverse reads j < t only
     return (a_qk, a_qb, a_ak, a_ab), k_back * end_decay, b_back * end_decay
 
 

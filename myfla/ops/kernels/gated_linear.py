@@ -14,9 +14,10 @@ from typing import Optional, Tuple
 
 import torch
 
-from .chunked import fit_chunk_size, merge_chunks, split_chunks
+from .chunked import fit_chunk_size, flat, merge_chunk_major, to_chunks
 from .decays import START, chunk_decay, decay_between, factored_chunks, intra_chunk_scores
 from .nonfinite import causal_for_nonfinite
+from .scan import scan_chunks
 
 
 @causal_for_nonfinite("g")
@@ -37,39 +38,29 @@ def chunk_gated_linear_attention(
     ``exp(-SPREAD_LIMIT)``, every factor formed is at most 1; otherwise ``A`` is the single
     product ``tril((q exp(G)) (k exp(-G))^T)``, whose factors stay within ``exp(SPREAD_LIMIT)``.
     """
-    batch, heads, seq_len, key_dim = k.shape
-    state = initial_state
-    chunk_size = fit_chunk_size(chunk_size, seq_len)
-    q, k, v, g = (split_chunks(x, chunk_size) for x in (q, k, v, g))  # [B, H, NT, C, .]
-    g_cum = chunk_decay(g, -2)  # G: [B, H, NT, C, K]
-    g_last = g_cum.map(lambda x: x[..., -1:, :])  # [B, H, NT, 1, K]
+    seq_len = k.shape[2]
+    size = fit_chunk_size(chunk_size, seq_len)
+    q, k, v = (to_chunks(x, size) for x in (q, k, v))  # [NT, B, H, C, .], views
+    v = v.contiguous()  # two products read it
+    g_cum = chunk_decay(to_chunks(g, size).contiguous(), -2)  # G: [NT, B, H, C, K]
+    g_last = g_cum.map(lambda x: x[..., -1:, :])  # [NT, B, H, 1, K]
     from_start = decay_between(g_cum, START)  # exp(G) <= 1
     over_chunk = decay_between(g_last, START)  # exp(G_C)
     q_in = (from_start * scale) * q  # contiguous factor first: a contiguous product
     if factored_chunks(g_cum, decay_floor=None):
         k_back = (-g_cum.cum).exp() * k  # exp(-G) <= exp(SPREAD_LIMIT)
-        scores = (q_in @ k_back.transpose(-1, -2)).tril_()
+        scores = (q_in @ k_back.mT).tril_()
         k_out = k_back * over_chunk
     else:
         scores = intra_chunk_scores(q * scale, k, g_cum)
-        k_out = k * decay_between(g_last, g_cum)
-    updates = k_out.transpose(-1, -2) @ v  # [B, H, NT, K, V]
-    over_chunk = over_chunk.transpose(-1, -2)  # [B, H, NT, K, 1]
-
-    chunk_states = []
-    for n in range(q.shape[2]):
-        chunk_states.append(state)
-        state = torch.addcmul(updates[:, :, n], over_chunk[:, :, n], state)
-    starts = torch.stack(chunk_states, dim=2)  # [B, H, NT, K, V]
-
-    # o = q_in S + A v, as one batched multiply-add over all chunks.
-    size, value_dim = v.shape[-2:]
-    o = torch.baddbmm(
-        (q_in @ starts).reshape(-1, size, value_dim),
-        scores.reshape(-1, size, size),
-        v.reshape(-1, size, value_dim),
+        k_out = decay_between(g_last, g_cum) * k
+    starts, _, state = scan_chunks(
+        initial_state.flatten(0, 1),
+        over_chunk.mT.flatten(1, 2),  # [NT, B * H, K, 1]
+        (k_out.mT @ v).flatten(1, 2),  # [NT, B * H, K, V]
     )
-    return merge_chunks(o.reshape(q.shape[:-1] + (value_dim,)), seq_len), state
+    o = torch.bmm(flat(q_in), flat(starts)).baddbmm_(flat(scores), flat(v))
+    return merge_chunk_major(o.view(v.shape), seq_len), state.view_as(initial_state)
 
 
 def recurrent_gated_linear_attention(

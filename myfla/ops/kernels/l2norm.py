@@ -26,4 +26,11 @@ def l2norm(
     return y.to(x.dtype if output_dtype is None else output_dtype)
 
 
+def inverse_l2_norm(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """``rsqrt(sum(x^2) + eps)`` over the last dim, ``[..., D]`` -> ``[...]``: the factor of
+    :func:`l2norm`, for kernels that fold it into products they form anyway (one read of ``x``,
+    no normalised copy)."""
+    return torch.rsqrt(torch.linalg.vector_norm(x, dim=-1).square() + eps)
+
+
 l2_norm = l2norm

@@ -40,7 +40,7 @@ def causal_for_nonfinite(*log_decays: str) -> Callable[[Kernel], Kernel]:
             q = arguments["q"]
             if host_reads_are_free(q):
                 o, state = kernel(**arguments)
-                if bool(torch.isfinite(state).all()):
+                if bool(torch.isfinite(state.sum())):  # a sum that overflows reruns, exactly
                     return o, state
             tensors = {
                 name: x
