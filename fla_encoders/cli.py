@@ -123,11 +123,20 @@ def model_overrides(overrides: Sequence[str]) -> List[str]:
 @exits_on_failure
 def train_command(args: argparse.Namespace) -> int:
     from fla_encoders.experiments import apply_overrides, load_config, run_experiment
+    from fla_encoders.training.distributed import LOCAL, join, leave
 
     config = load_config(args.config)
     config = apply_overrides(config, data_overrides(args.data, config) + args.set)
     out = Path(args.out or f"runs/{config.get('name', 'train')}")
-    result = run_experiment(config, out)
+    group = join(config.get("training", {}).get("device", "cpu")) if args.distributed else LOCAL
+    if not group.is_main:  # rank 0 speaks for the group
+        logging.getLogger().setLevel(max(logging.getLogger().level, logging.WARNING))
+    try:
+        result = run_experiment(config, out, group=group)
+    finally:
+        leave(group)
+    if not group.is_main:
+        return 0
     print(f"trained {result['encoder']} (seed {result['seed']}), best epoch {result['best_epoch']}")
     print_metrics(result["test"])
     print(f"model, checkpoint and result in {out}/")
@@ -229,6 +238,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     train = commands.add_parser("train", parents=[overridable], help="train one configuration")
     train.add_argument("--config", required=True, help="a built-in configuration name or a file")
     train.add_argument("--out", help="output folder (default runs/<config name>)")
+    train.add_argument(
+        "--distributed",
+        action="store_true",
+        help="one model trained by the processes torchrun starts (docs/scale.md)",
+    )
     evaluate = commands.add_parser(
         "evaluate", parents=[overridable], help="IC metrics of a trained model"
     )
