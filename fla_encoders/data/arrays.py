@@ -8,6 +8,8 @@ counts there). NumPy reads the same files: ``numpy.load(path, mmap_mode="r")``.
 
 import ast
 import ctypes
+import os
+import platform
 import struct
 import sys
 from pathlib import Path
@@ -21,6 +23,24 @@ PathLike = Union[str, Path]
 
 if sys.byteorder != "little":  # the files are little-endian; torch reads in the machine's order
     raise ImportError("fla_encoders.data.arrays: a little-endian machine is needed")
+
+
+M_MMAP_THRESHOLD = -3  # glibc's malloc.h
+
+
+def map_large_allocations(threshold: int = 1 << 20) -> None:
+    """On glibc, serve every allocation of ``threshold`` bytes or more by a memory map of its
+    own, returned to the system when freed (``mallopt(M_MMAP_THRESHOLD)``). Left alone, glibc
+    raises that threshold as large blocks are freed; the windows read date after date then come
+    from the heap, which the small results kept between them (predictions) stop from
+    shrinking, and a process scoring many dates grows by a fraction of a MiB a date. Nothing
+    where ``MALLOC_MMAP_THRESHOLD_`` is set or the C library is not glibc."""
+    if "MALLOC_MMAP_THRESHOLD_" in os.environ or platform.libc_ver()[0] != "glibc":
+        return
+    try:
+        ctypes.CDLL("libc.so.6").mallopt(M_MMAP_THRESHOLD, threshold)
+    except (OSError, AttributeError):
+        pass
 
 
 def npy_header(dtype: torch.dtype, shape: Sequence[int]) -> bytes:

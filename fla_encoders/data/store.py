@@ -20,7 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence, Union
 
 import torch
 
-from fla_encoders.data.arrays import ArrayWriter, StoredArray
+from fla_encoders.data.arrays import ArrayWriter, StoredArray, map_large_allocations
 from fla_encoders.data.dataset import PreparedPanel, prepared_arrays
 from fla_encoders.data.panel import Panel
 
@@ -111,6 +111,7 @@ class StoreWriter:
             "flag_missing": flag_missing,
         }
         d, n, f, k = len(panel.dates), len(panel.assets), len(feature_names), len(target_names)
+        self.sizes = (n, f, k)
         shapes = {
             "present": (torch.bool, (d, n)),
             "inputs": (torch.float32, (d, n, 2 * f if flag_missing else f)),
@@ -119,6 +120,7 @@ class StoreWriter:
         }
         if signal:
             shapes["signal"] = (torch.float32, (d, n))
+        map_large_allocations()  # memory stays flat however many chunks come
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(dir=self.path.parent, prefix=f".{self.path.name}."))
         self.writers = {
@@ -131,6 +133,13 @@ class StoreWriter:
     ) -> None:
         """The next dates: ``features: (d, N, F)``, ``labels: (d, N, K)`` (NaN where missing),
         ``signal: (d, N)`` when the store has one; normalised here, date by date."""
+        n, f, k = self.sizes
+        d = len(features)
+        if features.shape[1:] != (n, f) or labels.shape != (d, n, k):
+            raise ValueError(
+                f"append: expected features ({d}, {n}, {f}) and labels ({d}, {n}, {k}), got "
+                f"{tuple(features.shape)} and {tuple(labels.shape)}"
+            )
         if (signal is None) != ("signal" not in self.writers):
             raise ValueError(
                 f"signal: this store {'has' if 'signal' in self.writers else 'has no'} signal"
@@ -145,11 +154,16 @@ class StoreWriter:
             writer.append(arrays[name])
 
     def close(self) -> Path:
-        """Check and finish the store; returns its path."""
-        for writer in self.writers.values():
-            writer.close()
-        (self.folder / "meta.json").write_text(json.dumps(self.meta) + "\n")
-        os.replace(self.folder, self.path)
+        """Check and finish the store; returns its path. A store that fails the check is
+        discarded."""
+        try:
+            for writer in self.writers.values():
+                writer.close()
+            (self.folder / "meta.json").write_text(json.dumps(self.meta) + "\n")
+            os.replace(self.folder, self.path)
+        except BaseException:
+            self.discard()
+            raise
         return self.path
 
     def discard(self) -> None:
@@ -215,7 +229,9 @@ def store_meta(path: PathLike) -> Dict[str, Any]:
 def open_store(path: PathLike, **normalisation: Any) -> PreparedPanel:
     """The prepared panel of the store at ``path``, its arrays read as they are indexed.
     ``normalisation`` (``feature_norm``, ``label_norm``, ``flag_missing``): the settings the
-    caller expects, each checked against those the store was prepared with."""
+    caller expects, each checked against those the store was prepared with. Large buffers are
+    returned to the system when freed (``map_large_allocations``), so that memory stays flat
+    however many dates are read."""
     meta = store_meta(path)
     for key, value in normalisation.items():
         if key not in NORMALISATION:
@@ -235,6 +251,7 @@ def open_store(path: PathLike, **normalisation: Any) -> PreparedPanel:
         if tuple(array.shape[:2]) != (d, n):
             raise ValueError(f"{array.path}: shape {tuple(array.shape)}, expected ({d}, {n}, ...)")
     signal = folder / "signal.npy"
+    map_large_allocations()
     panel = StoredPanel(
         dates=meta["dates"],
         assets=meta["assets"],
