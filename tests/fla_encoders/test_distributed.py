@@ -3,10 +3,7 @@ process, and a rank killed mid-training resumed to the weights of an uninterrupt
 
 import os
 import signal
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import List
 
@@ -16,6 +13,7 @@ import torch
 from fla_encoders.cli import main
 from fla_encoders.training.checkpoint import load_safely
 from fla_encoders.training.distributed import LOCAL, TORCHRUN_VARIABLES, Group
+from tests.fla_encoders.process_helpers import finish, free_port, start, wait_for_epoch
 
 MODEL = [
     "--data=mock",
@@ -41,14 +39,9 @@ LONG = [
     "--set=training.checkpoint_every=2",
 ]
 """With dropout (each rank its own masks) and a checkpoint every two steps, long enough to kill."""
+GLOO = {"GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1"}
 TOLERANCE = 1e-6
 """Largest weight difference allowed between two gloo ranks and one process (measured: 1.3e-7)."""
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def train_command(out: Path, settings: List[str], ranks: int = 0) -> List[str]:
@@ -62,28 +55,8 @@ def train_command(out: Path, settings: List[str], ranks: int = 0) -> List[str]:
     return [*command, "--config", "baseline_gru", "--out", str(out), *settings]
 
 
-def start(command: List[str], log: Path) -> subprocess.Popen:
-    """``command`` in a session of its own, its output in ``log``."""
-    env = {**os.environ, "GLOO_SOCKET_IFNAME": "lo", "OMP_NUM_THREADS": "1"}
-    with open(log, "w") as output:
-        return subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, env=env, start_new_session=True
-        )
-
-
-def finish(process: subprocess.Popen, log: Path, timeout_s: float = 240) -> str:
-    """Wait for ``process``; its output. Its session is killed if it outlives ``timeout_s``."""
-    try:
-        process.wait(timeout=timeout_s)
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-    return log.read_text()
-
-
 def run(command: List[str], log: Path) -> str:
-    return finish(start(command, log), log)
+    return finish(start(command, log, GLOO), log)
 
 
 def weights(out: Path) -> dict:
@@ -98,16 +71,6 @@ def rank_pid(launcher: int, rank: int) -> int:
         if f"RANK={rank}".encode() in environ:
             return int(child)
     raise AssertionError(f"no worker of rank {rank} among {children}")
-
-
-def wait_for_epoch(checkpoint: Path, process: subprocess.Popen, timeout_s: float = 120) -> None:
-    """Until ``checkpoint`` holds a state after the first epoch (files replaced atomically: a
-    read sees a whole one)."""
-    deadline = time.time() + timeout_s
-    while not (checkpoint.exists() and load_safely(checkpoint)["loop"]["epoch"] >= 1):
-        assert process.poll() is None, "the run ended before its first epoch was saved"
-        assert time.time() < deadline, f"no epoch saved in {checkpoint} after {timeout_s} s"
-        time.sleep(0.05)
 
 
 def test_a_group_shares_whole_items_and_one_process_is_a_group_of_one():
@@ -144,7 +107,7 @@ def test_two_gloo_ranks_train_the_weights_of_one_process(tmp_path):
 def test_a_rank_killed_mid_training_resumes_to_the_weights_of_an_uninterrupted_group(tmp_path):
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     run(train_command(whole, LONG, ranks=2), tmp_path / "whole.log")
-    launcher = start(train_command(killed, LONG, ranks=2), tmp_path / "killed.log")
+    launcher = start(train_command(killed, LONG, ranks=2), tmp_path / "killed.log", GLOO)
     wait_for_epoch(killed / "checkpoint.pt", launcher)
     os.kill(rank_pid(launcher.pid, 1), signal.SIGKILL)
     finish(launcher, tmp_path / "killed.log")
