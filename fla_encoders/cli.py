@@ -195,8 +195,11 @@ def compare_runner(args: argparse.Namespace):
     """The runner of ``--backend`` and its options, refused where they do not go together."""
     from fla_encoders.experiments.runner import make_runner
 
-    ray_options = {"--address": args.address, "--cpus-per-run": args.cpus_per_run}
-    ray_options["--gpus-per-run"] = args.gpus_per_run
+    ray_options = {
+        "--address": args.address,
+        "--cpus-per-run": args.cpus_per_run,
+        "--gpus-per-run": args.gpus_per_run,
+    }
     if args.backend == "local":
         given = [name for name, value in ray_options.items() if value is not None]
         if given:

@@ -7,7 +7,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Callable, Dict, List, Optional
 
 from fla_encoders.training.checkpoint import load_safely
 
@@ -42,11 +42,11 @@ def finish(process: subprocess.Popen, log: Path, timeout_s: float = 240) -> str:
     return log.read_text()
 
 
-def wait_for_epoch(checkpoint: Path, process: subprocess.Popen, timeout_s: float = 120) -> None:
+def wait_for_epoch(checkpoint: Path, running: Callable[[], bool], timeout_s: float = 120) -> None:
     """Until ``checkpoint`` holds a state after the first epoch (files replaced atomically: a
-    read sees a whole one), while ``process`` runs."""
+    read sees a whole one), while ``running()`` says the run goes on."""
     deadline = time.time() + timeout_s
     while not (checkpoint.exists() and load_safely(checkpoint)["loop"]["epoch"] >= 1):
-        assert process.poll() is None, "the run ended before its first epoch was saved"
+        assert running(), "the run ended before its first epoch was saved"
         assert time.time() < deadline, f"no epoch saved in {checkpoint} after {timeout_s} s"
         time.sleep(0.05)

@@ -108,7 +108,7 @@ def test_a_rank_killed_mid_training_resumes_to_the_weights_of_an_uninterrupted_g
     whole, killed = tmp_path / "whole", tmp_path / "killed"
     run(train_command(whole, LONG, ranks=2), tmp_path / "whole.log")
     launcher = start(train_command(killed, LONG, ranks=2), tmp_path / "killed.log", GLOO)
-    wait_for_epoch(killed / "checkpoint.pt", launcher)
+    wait_for_epoch(killed / "checkpoint.pt", lambda: launcher.poll() is None)
     os.kill(rank_pid(launcher.pid, 1), signal.SIGKILL)
     finish(launcher, tmp_path / "killed.log")
     assert launcher.returncode != 0 and not (killed / "model.pt").exists()

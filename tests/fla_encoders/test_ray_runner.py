@@ -1,18 +1,24 @@
 """``compare --backend ray``: on a local Ray cluster the tests start (every server on 127.0.0.1),
 the serial results; a worker killed mid-run loses nothing; without Ray, how to install it."""
 
+import io
 import json
 import os
 import shutil
 import signal
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Dict, List
 
 import pytest
 
-from fla_encoders.cli import main
+from fla_encoders.cli import data_overrides, main
+from fla_encoders.experiments import load_config
+from fla_encoders.experiments.compare import run_specs
+from fla_encoders.experiments.progress import RunBoard
+from fla_encoders.experiments.runner import RayRunner
 from tests.fla_encoders.process_helpers import finish, free_port, start, wait_for_epoch
 
 LOOPBACK = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0"}
@@ -112,7 +118,7 @@ def test_a_worker_killed_mid_run_loses_nothing(cluster, serial, tmp_path):
     process = start(compare_command(out, "--backend=ray", f"--address={cluster}"), log, LOOPBACK)
     pid = running_worker("gru/seed1")
     checkpoint = out / "runs" / "gru" / "seed1" / "checkpoint.pt"
-    wait_for_epoch(checkpoint, process)
+    wait_for_epoch(checkpoint, lambda: process.poll() is None)
     os.kill(pid, signal.SIGKILL)
     output = finish(process, log)
     assert process.returncode == 0, output[-3000:]
@@ -124,6 +130,34 @@ def test_a_worker_killed_mid_run_loses_nothing(cluster, serial, tmp_path):
     compared(out, "--backend=ray", f"--address={cluster}")  # a rerun reuses every run
     assert {path: path.stat().st_mtime_ns for path in finished} == finished
     assert runs(out) == serial
+
+
+@pytest.mark.slow
+def test_a_run_whose_worker_dies_every_time_fails_and_a_rerun_resumes_it(cluster, serial, tmp_path):
+    base = load_config("baseline_gru")
+    overrides = data_overrides("mock", base) + [s[6:] for s in SETTINGS if s.startswith("--set=")]
+    specs = run_specs(["gru"], 2, base, overrides, tmp_path)
+    board = RunBoard(len(specs), io.StringIO(), live=False)
+    results = {}
+
+    def compare_without_retries():
+        results.update(
+            (spec.name, result) for spec, result in RayRunner(retries=0).run(specs, board)
+        )
+
+    driver = threading.Thread(target=compare_without_retries)
+    driver.start()
+    pid = running_worker("gru/seed1")
+    wait_for_epoch(tmp_path / "runs" / "gru" / "seed1" / "checkpoint.pt", driver.is_alive)
+    os.kill(pid, signal.SIGKILL)
+    driver.join(timeout=240)
+    assert results["gru/seed1"]["error"].startswith("WorkerCrashedError: its Ray worker died")
+    assert "error" not in results["gru/seed0"]
+    resumed = {spec.name: result for spec, result in RayRunner().run(specs, board)}
+    for seed in (0, 1):
+        result = json.loads(json.dumps(resumed[f"gru/seed{seed}"], default=float))
+        result.pop("seconds")
+        assert result == serial["gru"][seed]
 
 
 def test_backend_ray_without_ray_says_how_to_install_it(monkeypatch, tmp_path):
