@@ -21,8 +21,6 @@ MAGIC = b"\x93NUMPY\x01\x00"
 DTYPES = {torch.float32: "<f4", torch.bool: "|b1"}
 PathLike = Union[str, Path]
 
-if sys.byteorder != "little":  # the files are little-endian; torch reads in the machine's order
-    raise ImportError("fla_encoders.data.arrays: a little-endian machine is needed")
 
 
 M_MMAP_THRESHOLD = -3  # glibc's malloc.h
@@ -43,9 +41,16 @@ def map_large_allocations(threshold: int = 1 << 20) -> None:
         pass
 
 
+def little_endian() -> None:
+    """The files are little-endian and torch reads in the machine's order: refuse another."""
+    if sys.byteorder != "little":
+        raise OSError("panel stores are read and written on little-endian machines only")
+
+
 def npy_header(dtype: torch.dtype, shape: Sequence[int]) -> bytes:
     """The header of a ``.npy`` file of ``dtype`` and ``shape``, padded to 64 bytes as NumPy
     pads it."""
+    little_endian()
     dims = f"{shape[0]}," if len(shape) == 1 else ", ".join(str(n) for n in shape)
     text = f"{{'descr': '{DTYPES[dtype]}', 'fortran_order': False, 'shape': ({dims}), }}"
     text += " " * (-(len(MAGIC) + 2 + len(text) + 1) % 64) + "\n"
@@ -54,6 +59,7 @@ def npy_header(dtype: torch.dtype, shape: Sequence[int]) -> bytes:
 
 def read_header(file: BinaryIO, path: PathLike) -> Tuple[torch.dtype, Tuple[int, ...]]:
     """``(dtype, shape)`` of the ``.npy`` file open in ``file``, left at its first value."""
+    little_endian()
     if file.read(len(MAGIC)) != MAGIC:
         raise ValueError(f"{path}: not a .npy file of format 1.0")
     (length,) = struct.unpack("<H", file.read(2))
