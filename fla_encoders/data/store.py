@@ -4,7 +4,7 @@ and read lazily by every run, rank and worker: a dataset reads the windows it ne
 A store is a folder: ``meta.json`` (dates, assets, names, horizons, and the normalisation it was
 prepared with), ``present.npy (D, N)`` bool, ``inputs.npy (D, N, F')``, ``targets.npy`` and
 ``labels.npy (D, N, K)`` float32 (``PreparedPanel``'s arrays), and for a synthetic panel
-``signal.npy (D, N)``. ``StoreWriter`` writes it from chunks of dates, each normalised on its own
+``signal.npy (D, N, K)``. ``StoreWriter`` writes it from chunks of dates, each normalised on its own
 (the panel is never whole in memory); ``write_store`` from a loaded ``Panel``; the command line
 ``fla-encoders store``. It appears complete or not at all (a temporary folder, renamed at the end).
 ``open_store`` reads it (``data.source = "store"``, ``data.options.path``).
@@ -32,7 +32,7 @@ PathLike = Union[str, Path]
 
 @dataclass
 class StoredPanel:
-    """A stored panel's description, as ``Panel`` names it; ``signal: (D, N)`` read lazily, or
+    """A stored panel's description, as ``Panel`` names it; ``signal: (D, N, K)`` read lazily, or
     None."""
 
     dates: List[str]
@@ -119,7 +119,7 @@ class StoreWriter:
             "labels": (torch.float32, (d, n, k)),
         }
         if signal:
-            shapes["signal"] = (torch.float32, (d, n))
+            shapes["signal"] = (torch.float32, (d, n, k))
         map_large_allocations()  # memory stays flat however many chunks come
         self.path.parent.mkdir(parents=True, exist_ok=True)
         self.folder = Path(tempfile.mkdtemp(dir=self.path.parent, prefix=f".{self.path.name}."))
@@ -132,7 +132,7 @@ class StoreWriter:
         self, features: torch.Tensor, labels: torch.Tensor, signal: Optional[torch.Tensor] = None
     ) -> None:
         """The next dates: ``features: (d, N, F)``, ``labels: (d, N, K)`` (NaN where missing),
-        ``signal: (d, N)`` when the store has one; normalised here, date by date."""
+        ``signal: (d, N, K)`` when the store has one; normalised here, date by date."""
         n, f, k = self.sizes
         d = len(features)
         if features.shape[1:] != (n, f) or labels.shape != (d, n, k):
