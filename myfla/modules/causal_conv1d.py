@@ -18,8 +18,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from myfla._checks import autocast_off, check_choice, check_int, check_tensor, compute_dtype
+from myfla._checks import check_choice, check_int, check_tensor, compute_dtype
 from myfla.ops.utils.varlen import check_cu_seqlens
+
+from .causal_taps import causal_taps
 
 ACTIVATIONS = (None, "silu", "swish")
 # Kernel selectors; every one of them runs the same PyTorch code here.
@@ -104,7 +106,7 @@ def _packed_windows(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Each packed sequence preceded by its ``W - 1`` history rows: ``[1, T + N * (W - 1), D]``.
 
-    Also returns the positions of the valid convolution output that belong to real tokens.
+    Also returns the positions of the real tokens in it.
     """
     cu = cu_seqlens.long()
     num_seqs = cu.numel() - 1
@@ -116,8 +118,8 @@ def _packed_windows(
     ext_start = torch.cumsum(ext_lens, 0) - ext_lens
     offset = torch.arange(total, device=cu.device) - ext_start[seq] - (width - 1)
     rows = _source_rows(cu, seq, offset, width, num_tokens)
-    keep = torch.nonzero(offset >= 0).squeeze(1) - (width - 1)
-    return source.index_select(0, rows).unsqueeze(0), keep
+    tokens = torch.nonzero(offset >= 0).squeeze(1)
+    return source.index_select(0, rows).unsqueeze(0), tokens
 
 
 def _packed_final_states(
@@ -175,30 +177,19 @@ def _conv(
     cu_seqlens: torch.Tensor | None,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """The convolution on validated ``x [B, T, D]``; see :func:`causal_conv1d`."""
-    (batch, seq_len, dim), width = x.shape, weight.shape[1]
+    seq_len, width = x.shape[1], weight.shape[1]
     dtype = compute_dtype(x, weight, initial_state)
+    taps = weight.to(dtype)
     if cu_seqlens is None:
-        if initial_state is None:
-            history = x.new_zeros(batch, width, dim, dtype=dtype)
-        else:
-            history = initial_state.transpose(1, 2).to(dtype)
-        full = torch.cat([history, x.to(dtype)], 1)
-        windows = full[:, 1:]
+        state = None if initial_state is None else initial_state.transpose(1, 2).to(dtype)
+        history = None if state is None else state[:, 1:]  # index 0 never enters the sum
+        y = causal_taps(x.to(dtype), taps, history)
     else:
         source = _packed_source(x, initial_state, cu_seqlens.numel() - 1, width, dtype)
-        windows, keep = _packed_windows(source, cu_seqlens, width, seq_len)
-    if seq_len == 0:  # F.conv1d refuses inputs shorter than its kernel
-        y = windows.new_zeros(batch, 0, dim)
-    else:
-        with autocast_off(x.device):  # in float32 under autocast too, as fla's kernel
-            y = F.conv1d(
-                windows.transpose(1, 2),
-                weight.to(dtype).unsqueeze(1),
-                None if bias is None else bias.to(dtype),
-                groups=dim,
-            ).transpose(1, 2)
-        if cu_seqlens is not None:
-            y = y.index_select(1, keep)
+        windows, tokens = _packed_windows(source, cu_seqlens, width, seq_len)
+        y = causal_taps(windows, taps).index_select(1, tokens)
+    if bias is not None:
+        y = y + bias.to(dtype)
     if activation is not None:
         y = F.silu(y)
     if residual is not None:
@@ -207,11 +198,21 @@ def _conv(
     final_state = None
     if output_final_state:
         if cu_seqlens is None:
-            final_state = full[:, -width:].transpose(1, 2)
+            final_state = _last_inputs(x.to(dtype), state, width).transpose(1, 2)
         else:
             final_state = _packed_final_states(source, cu_seqlens, width, seq_len)
         final_state = final_state.to(x.dtype)
     return y.to(x.dtype), final_state
+
+
+def _last_inputs(x: torch.Tensor, state: torch.Tensor | None, width: int) -> torch.Tensor:
+    """The last ``width`` steps of ``[state; x]`` (``state [B, W, D]``, zeros if ``None``)."""
+    seq_len = x.shape[1]
+    if seq_len >= width:
+        return x[:, -width:]
+    if state is None:
+        state = x.new_zeros(x.shape[0], width, x.shape[2])
+    return torch.cat([state[:, seq_len:], x], 1)
 
 
 def causal_conv1d(

@@ -259,6 +259,24 @@ def test_half_precision_computes_in_float32(dtype):
     assert rel_err(y, ref_y) < bound
 
 
+@pytest.mark.parametrize("seq_len", [0, 1, 3, 5])
+@pytest.mark.parametrize("width", [1, 2, 4])
+@pytest.mark.parametrize("with_state", [False, True])
+def test_gradcheck_shorter_and_longer_than_the_kernel(seq_len, width, with_state):
+    x = torch.randn(2, seq_len, 3, dtype=F64, requires_grad=True)
+    weight = torch.randn(3, width, dtype=F64, requires_grad=True)
+    state = torch.randn(2, 3, width, dtype=F64, requires_grad=True) if with_state else None
+    args = (x, weight) if state is None else (x, weight, state)
+
+    def fn(x, weight, state=None):
+        return causal_conv1d(x, weight, initial_state=state, output_final_state=True)
+
+    y, final = fn(*args)
+    ref_y, ref_final = reference(x, weight, state=state)
+    assert torch.allclose(y, ref_y) and torch.allclose(final, ref_final)
+    assert torch.autograd.gradcheck(fn, args)
+
+
 def test_gradcheck_fixed_length():
     x = torch.randn(2, 5, 3, dtype=F64, requires_grad=True)
     weight = torch.randn(3, 4, dtype=F64, requires_grad=True)
