@@ -1,5 +1,5 @@
 """Command line (``fla-encoders`` or ``python -m fla_encoders``): ``list``, ``train``,
-``evaluate``, ``predict`` and ``compare``."""
+``evaluate``, ``predict``, ``compare``, ``store`` and ``report``."""
 
 import argparse
 import functools
@@ -56,22 +56,32 @@ def load_status(name: str) -> str:
 
 
 def data_overrides(spec: Optional[str], config: dict) -> List[str]:
-    """``--data``: ``mock``, or a file: a long panel when it has an asset column (see
+    """``--data``: ``mock``, a panel store (its normalisation set with it, see
+    ``fla_encoders.data.store``), or a file: a long panel when it has an asset column (see
     ``fla_encoders.data.source_of``), else a wide price table. A source other than
     ``config``'s replaces its options; the same source keeps them but the path."""
     if spec is None:
         return []
+    from fla_encoders.data.store import NORMALISATION, is_store, store_meta
+
+    prepared: List[str] = []
     if spec == "mock":
         source, options = "mock", {}
+    elif is_store(spec):
+        meta = store_meta(spec)
+        source, options = "store", {"path": spec}
+        prepared = [f"data.{key}={json.dumps(meta[key])}" for key in NORMALISATION]
     else:
         from fla_encoders.data import source_of
 
         if not Path(spec).is_file():
-            raise SystemExit(f"--data: {spec!r} is neither 'mock' nor a file")
+            raise SystemExit(f"--data: {spec!r} is neither 'mock', a panel store nor a file")
         source, options = source_of(spec), {"path": spec}
     if config.get("data", {}).get("source", "mock") == source:
-        return [f"data.options.{key}={json.dumps(value)}" for key, value in options.items()]
-    return [f"data.source={json.dumps(source)}", f"data.options={json.dumps(options)}"]
+        chosen = [f"data.options.{key}={json.dumps(value)}" for key, value in options.items()]
+    else:
+        chosen = [f"data.source={json.dumps(source)}", f"data.options={json.dumps(options)}"]
+    return chosen + prepared
 
 
 def check_fits(model, dataset) -> None:
@@ -123,11 +133,20 @@ def model_overrides(overrides: Sequence[str]) -> List[str]:
 @exits_on_failure
 def train_command(args: argparse.Namespace) -> int:
     from fla_encoders.experiments import apply_overrides, load_config, run_experiment
+    from fla_encoders.training.distributed import LOCAL, join, leave
 
     config = load_config(args.config)
     config = apply_overrides(config, data_overrides(args.data, config) + args.set)
     out = Path(args.out or f"runs/{config.get('name', 'train')}")
-    result = run_experiment(config, out)
+    group = join(config.get("training", {}).get("device", "cpu")) if args.distributed else LOCAL
+    if not group.is_main:  # rank 0 speaks for the group
+        logging.getLogger().setLevel(max(logging.getLogger().level, logging.WARNING))
+    try:
+        result = run_experiment(config, out, group=group)
+    finally:
+        leave(group)
+    if not group.is_main:
+        return 0
     print(f"trained {result['encoder']} (seed {result['seed']}), best epoch {result['best_epoch']}")
     print_metrics(result["test"])
     print(f"model, checkpoint and result in {out}/")
@@ -172,21 +191,51 @@ def predict_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def compare_runner(args: argparse.Namespace):
+    """The runner of ``--backend`` and its options, refused where they do not go together."""
+    from fla_encoders.experiments.runner import make_runner
+
+    ray_options = {
+        "--address": args.address,
+        "--cpus-per-run": args.cpus_per_run,
+        "--gpus-per-run": args.gpus_per_run,
+    }
+    if args.backend == "local":
+        given = [name for name, value in ray_options.items() if value is not None]
+        if given:
+            raise SystemExit(f"compare: {', '.join(given)} go with --backend ray")
+        return make_runner(args.jobs)
+    if args.jobs != 1:
+        raise SystemExit(
+            "compare: --jobs is for --backend local; on Ray the cluster's CPUs and "
+            "--cpus-per-run set how many runs go at a time"
+        )
+    cpus = args.threads_per_run if args.cpus_per_run is None else args.cpus_per_run
+    try:
+        return make_runner(
+            backend="ray",
+            address=args.address,
+            cpus_per_run=cpus,
+            gpus_per_run=args.gpus_per_run or 0,
+        )
+    except ImportError as exc:
+        raise SystemExit(f"compare: {exc}") from exc
+
+
 def compare_command(args: argparse.Namespace) -> int:
     from fla_encoders.evaluation.optional import require_stats
     from fla_encoders.experiments import load_config
     from fla_encoders.experiments.compare import compare
     from fla_encoders.experiments.report import table, write_report
-    from fla_encoders.experiments.runner import make_runner
 
     try:
         require_stats()  # before any training: the decisions need them
     except ImportError as exc:
         raise SystemExit(f"compare: {exc}") from exc
+    runner = compare_runner(args)
     base = load_config(args.config)
     overrides = data_overrides(args.data, base) + args.set
     encoders = [e.strip() for e in args.encoders.split(",") if e.strip()]
-    runner = make_runner(args.jobs)
     try:
         summary = compare(
             encoders, args.seeds, base, overrides, Path(args.out), runner, args.threads_per_run
@@ -205,6 +254,31 @@ def compare_command(args: argparse.Namespace) -> int:
     return 0
 
 
+def store_command(args: argparse.Namespace) -> int:
+    from fla_encoders.data.config import DataConfig
+    from fla_encoders.data.sources import load_panel
+    from fla_encoders.data.store import write_store
+    from fla_encoders.experiments import apply_overrides, load_config
+
+    config = load_config(args.config)
+    config = apply_overrides(config, data_overrides(args.data, config) + args.set)
+    data = DataConfig.from_dict(config.get("data", {}))
+    if data.source == "store":
+        raise SystemExit("store: the data is a panel store already")
+    if Path(args.out).exists():
+        raise SystemExit(f"store: {args.out} exists: remove it or choose another --out")
+    panel = load_panel(data.source, **data.options)
+    norms = (data.feature_norm, data.label_norm, data.flag_missing)
+    path = write_store(panel, args.out, *norms, dates_per_chunk=args.dates_per_chunk)
+    print(
+        f"wrote {path}: {len(panel.dates)} dates, {len(panel.assets)} assets, "
+        f"{len(panel.feature_names)} features, {len(panel.target_names)} targets, normalised "
+        f"{data.feature_norm} / {data.label_norm}{', missing flagged' if data.flag_missing else ''}"
+    )
+    print(f"train on it with --data {path}")
+    return 0
+
+
 def report_command(args: argparse.Namespace) -> int:
     from fla_encoders.experiments.report import regenerate
 
@@ -216,7 +290,8 @@ def report_command(args: argparse.Namespace) -> int:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(
         prog="fla-encoders",
-        description="Encoders for financial time series: list, train, evaluate, predict, compare.",
+        description="Encoders for financial time series: list, train, evaluate, predict, compare, "
+        "store, report.",
     )
     parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -232,6 +307,11 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     train = commands.add_parser("train", parents=[overridable], help="train one configuration")
     train.add_argument("--config", required=True, help="a built-in configuration name or a file")
     train.add_argument("--out", help="output folder (default runs/<config name>)")
+    train.add_argument(
+        "--distributed",
+        action="store_true",
+        help="one model trained by the processes torchrun starts (docs/scale.md)",
+    )
     evaluate = commands.add_parser(
         "evaluate", parents=[overridable], help="IC metrics of a trained model"
     )
@@ -262,7 +342,44 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         help="torch threads of each run (recorded: a run's numbers depend on it, not on --jobs)",
     )
     comparing.add_argument("--config", default="baseline_gru", help="base configuration")
-    comparing.add_argument("--out", default="runs/compare", help="output folder")
+    comparing.add_argument(
+        "--out",
+        default="runs/compare",
+        help="output folder (with --backend ray: on a file system every node sees)",
+    )
+    comparing.add_argument(
+        "--backend",
+        choices=["local", "ray"],
+        default="local",
+        help="local: --jobs processes on this machine; ray: one Ray task per run (docs/scale.md)",
+    )
+    comparing.add_argument(
+        "--address",
+        help="with --backend ray: the cluster (default RAY_ADDRESS, else one started here)",
+    )
+    comparing.add_argument(
+        "--cpus-per-run",
+        type=float,
+        help="with --backend ray: CPUs each run reserves (default: --threads-per-run)",
+    )
+    comparing.add_argument(
+        "--gpus-per-run",
+        type=float,
+        help="with --backend ray: GPUs each run reserves (default 0; train on them with "
+        "--set training.device=cuda)",
+    )
+    storing = commands.add_parser(
+        "store",
+        parents=[overridable],
+        help="write a panel, normalised, as a panel store that runs read lazily",
+    )
+    storing.add_argument(
+        "--config", default="baseline_gru", help="whose data section (source, normalisation)"
+    )
+    storing.add_argument("--out", required=True, help="the store's folder (must not exist)")
+    storing.add_argument(
+        "--dates-per-chunk", type=int, default=64, help="dates normalised and written at a time"
+    )
     reporting = commands.add_parser(
         "report", help="remake a comparison's report and plots from its results.json"
     )
@@ -277,6 +394,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         "evaluate": evaluate_command,
         "predict": predict_command,
         "compare": compare_command,
+        "store": store_command,
         "report": report_command,
     }
     return handlers[args.command](args)

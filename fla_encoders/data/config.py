@@ -5,12 +5,14 @@ from typing import Any, Dict, List
 
 from fla_encoders.data.dataset import BatchTimeSeriesDataset, PreparedPanel, chronological_splits
 from fla_encoders.data.sources import load_panel
+from fla_encoders.data.store import NORMALISATION, open_store
 
 
 @dataclass
 class DataConfig:
-    """Where the panel comes from (``source`` and its ``options``, see ``load_panel``), how it
-    is normalised, the window length, the dates per training batch and the split fractions."""
+    """Where the panel comes from (``source`` and its ``options``: see ``load_panel``, or
+    ``"store"`` with ``{"path": ...}``, a panel store, fla_encoders.data.store), how it is
+    normalised, the window length, the dates per training batch and the split fractions."""
 
     source: str = "mock"
     options: Dict[str, Any] = field(default_factory=dict)
@@ -33,8 +35,8 @@ class DataConfig:
 def build_datasets(config: DataConfig) -> Dict[str, BatchTimeSeriesDataset]:
     """``{"train", "valid", "test"}`` datasets of the configured panel; evaluation splits hold
     one date per batch."""
-    panel = load_panel(config.source, **config.options)
-    prepared = PreparedPanel(panel, config.feature_norm, config.label_norm, config.flag_missing)
+    prepared = prepared_panel(config)
+    panel = prepared.panel
     splits = chronological_splits(len(panel.dates), config.window, panel.horizon, config.fractions)
     return {
         name: BatchTimeSeriesDataset(
@@ -42,3 +44,15 @@ def build_datasets(config: DataConfig) -> Dict[str, BatchTimeSeriesDataset]:
         )
         for name, dates in splits.items()
     }
+
+
+def prepared_panel(config: DataConfig) -> PreparedPanel:
+    """The configured panel, normalised: a store read lazily (its normalisation checked to be
+    the configuration's), or a source's panel loaded and normalised here."""
+    if config.source == "store":
+        options = dict(config.options)
+        if set(options) != {"path"}:
+            raise ValueError(f"source 'store': its one option is path, got {sorted(options)}")
+        return open_store(options["path"], **{key: getattr(config, key) for key in NORMALISATION})
+    panel = load_panel(config.source, **config.options)
+    return PreparedPanel(panel, config.feature_norm, config.label_norm, config.flag_missing)

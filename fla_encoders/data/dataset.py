@@ -1,6 +1,7 @@
 """Windows of a panel, batched by date, and the chronological splits with a gap."""
 
-from typing import Dict, List, Sequence
+import copy
+from typing import Any, Dict, List, Optional, Sequence
 
 import torch
 
@@ -8,12 +9,32 @@ from fla_encoders.data.normalize import cross_sectional, fill_missing
 from fla_encoders.data.panel import Panel
 
 
+def prepared_arrays(
+    features: torch.Tensor,
+    labels: torch.Tensor,
+    feature_norm: str,
+    label_norm: str,
+    flag_missing: bool,
+) -> Dict[str, torch.Tensor]:
+    """The arrays of a ``PreparedPanel`` of ``features: (D, N, F)`` and ``labels: (D, N, K)``, any
+    run of a panel's dates (each date is normalised on its own): ``present``, ``inputs``,
+    ``targets`` and ``labels``."""
+    present = torch.isfinite(features).any(dim=2)
+    return {
+        "present": present,
+        "inputs": fill_missing(cross_sectional(features, present, feature_norm), flag_missing),
+        "targets": cross_sectional(labels, present, label_norm),
+        "labels": torch.where(present[..., None], labels, float("nan")),
+    }
+
+
 class PreparedPanel:
     """A panel normalised once per date (see fla_encoders.data.normalize), shared by splits.
 
     ``inputs: (D, N, F')`` (``F' = 2F`` with ``flag_missing``), finite; ``targets: (D, N, K)``
     normalised labels for the loss and ``labels: (D, N, K)`` raw labels for the IC, NaN where
-    missing; ``present: (D, N)``.
+    missing; ``present: (D, N)``. Tensors, or arrays read from disk as they are indexed
+    (``from_arrays``, fla_encoders.data.store).
     """
 
     def __init__(
@@ -24,12 +45,22 @@ class PreparedPanel:
         flag_missing: bool = False,
     ):
         self.panel = panel
-        self.present = panel.present
-        self.inputs = fill_missing(
-            cross_sectional(panel.features, self.present, feature_norm), flag_missing
+        arrays = prepared_arrays(
+            panel.features, panel.labels, feature_norm, label_norm, flag_missing
         )
-        self.targets = cross_sectional(panel.labels, self.present, label_norm)
-        self.labels = torch.where(self.present[..., None], panel.labels, float("nan"))
+        self.present, self.inputs = arrays["present"], arrays["inputs"]
+        self.targets, self.labels = arrays["targets"], arrays["labels"]
+
+    @classmethod
+    def from_arrays(cls, panel: Any, arrays: Dict[str, Any]) -> "PreparedPanel":
+        """A panel prepared already: ``arrays`` holds ``present``, ``inputs``, ``targets`` and
+        ``labels`` (tensors or arrays indexed as tensors); ``panel`` its dates, assets, names,
+        horizons and signal."""
+        prepared = cls.__new__(cls)
+        prepared.panel = panel
+        prepared.present, prepared.inputs = arrays["present"], arrays["inputs"]
+        prepared.targets, prepared.labels = arrays["targets"], arrays["labels"]
+        return prepared
 
     @property
     def n_features(self) -> int:
@@ -77,8 +108,24 @@ class BatchTimeSeriesDataset(torch.utils.data.Dataset):
         return len(self.batches)
 
     def __getitem__(self, index: int) -> Dict[str, torch.Tensor]:
-        parts = [self.one_date(d) for d in self.batches[index]]
+        return self.batch_of(self.batches[index])
+
+    def batch_of(self, dates: Sequence[int]) -> Optional[Dict[str, torch.Tensor]]:
+        """The batch of the whole ``dates``, in that order, as an item holds them; None for no
+        dates."""
+        parts = [self.one_date(d) for d in dates]
+        if not parts:
+            return None
         return {key: torch.cat([part[key] for part in parts]) for key in parts[0]}
+
+    def shard(self, rank: int, size: int) -> "BatchTimeSeriesDataset":
+        """The batches ``rank, rank + size, ...``: process ``rank``'s share in a group of
+        ``size``; the dataset itself when ``size`` is 1."""
+        if size == 1:
+            return self
+        part = copy.copy(self)
+        part.batches = self.batches[rank::size]
+        return part
 
     def one_date(self, d: int) -> Dict[str, torch.Tensor]:
         p = self.prepared

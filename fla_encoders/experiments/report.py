@@ -208,15 +208,10 @@ def markdown(summary: Dict[str, Any], settings: List[str], plots: List[str] = ()
     """The report: the ladder, the decisions, per-target gains, the tables quants read, how to
     read them, the settings."""
     baseline, reference = summary["baseline"], summary["reference"]
-    method = next(
-        (
-            g["mean"]["method"]
-            for r in summary["encoders"].values()
-            for g in [r.get("vs_baseline", {}).get("ic")]
-            if g
-        ),
-        "",
+    gains = (
+        r.get("vs_baseline", {}).get("ic", {}).get("mean", {}) for r in summary["encoders"].values()
     )
+    method = next((g["method"] for g in gains if "method" in g), "no gain could be estimated")
     parts = [
         f"# Encoder ladder against the {baseline} baseline",
         "",

@@ -19,6 +19,7 @@ from fla_encoders.evaluation.predict import Predictions, predict
 from fla_encoders.experiments.config import build_model
 from fla_encoders.training.checkpoint import load_if_present, require_keys, save_atomic
 from fla_encoders.training.config import TrainConfig
+from fla_encoders.training.distributed import LOCAL, Group
 from fla_encoders.training.loop import fit
 from fla_encoders.training.preflight import check_trainable
 
@@ -37,6 +38,7 @@ def run_experiment(
     out_dir: Union[str, Path],
     datasets: Optional[Datasets] = None,
     on_epoch: Optional[Callable[[Dict[str, float]], None]] = None,
+    group: Group = LOCAL,
 ) -> Dict[str, Any]:
     """Train and test; resumable. Writes ``out_dir/config.json`` (a rerun must match it),
     ``out_dir/checkpoint.pt`` while training and
@@ -46,22 +48,19 @@ def run_experiment(
     (monitoring values per test date). ``on_epoch`` goes to ``fit``.
 
     What cannot train is refused (``TrainingError``) before the folder is claimed; a file of
-    the folder that cannot be loaded safely is a ``CheckpointError`` naming it."""
+    the folder that cannot be loaded safely is a ``CheckpointError`` naming it.
+
+    In a ``group`` of processes (torchrun, fla_encoders.training.distributed) every rank calls
+    it: they train the model together, rank 0 alone reads and writes the folder and tests the
+    model, and every rank returns the result."""
     out_dir = Path(out_dir)
-    claimed = out_dir / "config.json"
-    if claimed.exists() and json.loads(claimed.read_text()) != config:
-        raise ValueError(
-            f"out_dir: {out_dir} holds a run of another configuration; resume it with the same "
-            f"settings, or choose another folder"
-        )
-    finished = load_if_present(out_dir / "model.pt")
+    finished = group.from_main(finished_result, config, out_dir)
     if finished is not None:
-        return require_keys(finished, MODEL_KEYS, out_dir / "model.pt", "a finished run")["result"]
+        return finished
     datasets = datasets or datasets_for(config)
     train_config = TrainConfig.from_dict(config.get("training", {}))
     check_trainable(datasets["train"], datasets["valid"], train_config)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    claimed.write_text(json.dumps(config, indent=2) + "\n")
+    group.from_main(claim, config, out_dir)
     if train_config.threads is not None:
         torch.set_num_threads(train_config.threads)
     started = time.time()
@@ -76,6 +75,7 @@ def run_experiment(
         train_config,
         out_dir / "checkpoint.pt",
         on_epoch,
+        group,
     )
     result = {
         "encoder": config["model"].get("encoder_name"),
@@ -85,9 +85,43 @@ def run_experiment(
         "history": fitted.history,
         "seconds": time.time() - started,
     }
-    evaluated = evaluate_model(model, datasets["test"])
+    return group.from_main(finish, config, out_dir, model, sizes, result, datasets["test"])
+
+
+def finished_result(config: Dict[str, Any], out_dir: Path) -> Optional[Dict[str, Any]]:
+    """The result of the run finished in ``out_dir``, None if it is not; a ``ValueError`` when
+    the folder holds a run of another configuration."""
+    claimed = out_dir / "config.json"
+    if claimed.exists() and json.loads(claimed.read_text()) != config:
+        raise ValueError(
+            f"out_dir: {out_dir} holds a run of another configuration; resume it with the same "
+            f"settings, or choose another folder"
+        )
+    finished = load_if_present(out_dir / "model.pt")
+    if finished is None:
+        return None
+    return require_keys(finished, MODEL_KEYS, out_dir / "model.pt", "a finished run")["result"]
+
+
+def claim(config: Dict[str, Any], out_dir: Path) -> None:
+    """``out_dir/config.json``: the folder is this configuration's run."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n")
+
+
+def finish(
+    config: Dict[str, Any],
+    out_dir: Path,
+    model: torch.nn.Module,
+    sizes: Dict[str, int],
+    result: Dict[str, Any],
+    test_set: BatchTimeSeriesDataset,
+) -> Dict[str, Any]:
+    """``result`` completed by the test of the trained ``model`` on ``test_set``, and saved
+    with it in ``out_dir`` (test predictions, ``model.pt``, ``result.json``)."""
+    evaluated = evaluate_model(model, test_set)
     result.update(test=evaluated["metrics"], daily=evaluated["daily"], info=evaluated["info"])
-    panel = datasets["test"].prepared.panel
+    panel = test_set.prepared.panel
     save_atomic(prediction_record(evaluated["predictions"], panel), out_dir / PREDICTIONS)
     save_atomic(
         {"config": config, "sizes": sizes, "model": model.state_dict(), "result": result},

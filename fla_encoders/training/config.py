@@ -17,6 +17,7 @@ class TrainConfig:
     checkpoint_every: int = 50  # optimizer steps between mid-epoch checkpoints
     progress: bool = False  # tqdm bars, when tqdm is installed
     threads: Optional[int] = None  # torch CPU threads; part of the run: results depend on it
+    device: str = "cpu"  # "cuda": this process's GPU (fla_encoders.training.device)
 
     @classmethod
     def from_dict(cls, values: Dict[str, Any]) -> "TrainConfig":

@@ -107,3 +107,40 @@ def test_a_run_folder_refuses_another_configuration(tmp_path):
                 "training.lr=0.1",
             ]
         )
+
+
+def test_a_report_without_any_estimable_gain_still_renders():
+    from fla_encoders.experiments.report import markdown
+
+    stats = {"mean": 0.01, "std": 0.0, "n": 2}
+    row = {
+        "level": "1",
+        "seeds": 2,
+        "promised_gain": 0.0008,
+        "long_short": {
+            "ret_1d": dict.fromkeys(
+                (
+                    "annualized_return",
+                    "annualized_volatility",
+                    "sharpe",
+                    "max_drawdown",
+                    "turnover",
+                ),
+                0.1,
+            )
+        },
+        "metrics": dict.fromkeys(("ic", "rank_ic", "icir", "rank_icir"), stats),
+        "information": {"mean": {"ic": {}}},
+        "vs_baseline": {
+            "ic": {"mean": {"error": "too few dates"}},
+            "rank_ic": {"mean": {"error": "too few dates"}},
+        },
+    }
+    summary = {
+        "baseline": "gru",
+        "reference": "linear",
+        "encoders": {"rwkv7": row},
+        "unavailable": {},
+    }
+    text = markdown(summary, [])
+    assert "n/a (too few dates)" in text and "no gain could be estimated" in text
