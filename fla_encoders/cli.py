@@ -244,6 +244,7 @@ def compare_command(args: argparse.Namespace) -> int:
         raise SystemExit(f"compare: {exc}") from exc
     settings = [
         f"--config {args.config}",
+        f"--encoders {','.join(encoders)}",
         f"--seeds {args.seeds}",
         f"--threads-per-run {args.threads_per_run}",
         *overrides,

@@ -53,7 +53,8 @@ BIAS_TOLERANCE = 0.05
 """The relative bias of a long-run variance that the choice of cosines allows."""
 MAX_SEEDS = 100_000
 MAX_DATES = 10_000_000
-NEEDS = ("seeds_needed", "seeds_note", "dates_needed", "dates_note")
+NEEDS = ("seeds_needed", "seeds_note", "dates_needed", "dates_note", "scale_needed", "scale_note")
+MAX_SCALE = 10_000
 SUMMARY = (
     "mean", "se", "df", "low", "high", "level", "n_seeds", "n_dates", "n_seeds_dropped",
     "n_dates_dropped", "cosines", "method", "target", "power", "seed_noise_estimated", "vs_zero",
@@ -333,6 +334,29 @@ def dates_needed(
     return fewest("date", 3, MAX_DATES, mde_at, target, count(n_seeds, "seed"), caveat)
 
 
+def scale_needed(
+    noise: Noise,
+    n_seeds: int,
+    n_dates: int,
+    target: float,
+    level: float = LEVEL,
+    power: float = POWER,
+) -> Tuple[Optional[int], str]:
+    """The fewest factor ``m >= 2`` by which both seeds and test dates grow (``m n_seeds x
+    m n_dates``) whose MDE is at most ``target``: what it takes where neither alone reaches it.
+    None with the reason when the seed noise is unknown or there is no positive target."""
+    if not target > 0:
+        return None, "no positive target"
+    if not noise.seed_estimated:
+        return None, "seed noise not estimated (one seed): run at least 2 seeds"
+    mde_at = lambda m: noise.mde(m * n_seeds, m * n_dates, level, power)  # noqa: E731
+    found = smallest(2, MAX_SCALE, lambda m: mde_at(m) <= target)
+    if found is None:
+        return None, f"more than {MAX_SCALE} times both"
+    seeds, dates = count(found * n_seeds, "seed"), count(found * n_dates, "date")
+    return found, f"both together: {seeds} x {dates} ({found} times each)"
+
+
 def fewest(
     unit: str,
     least: int,
@@ -442,7 +466,10 @@ class GainEstimate:
         dates, dates_note = dates_needed(
             self.noise, self.n_seeds, self.target, self.level, self.power
         )
-        return dict(zip(NEEDS, (seeds, seeds_note, dates, dates_note)))
+        scale, scale_note = scale_needed(
+            self.noise, self.n_seeds, self.n_dates, self.target, self.level, self.power
+        )
+        return dict(zip(NEEDS, (seeds, seeds_note, dates, dates_note, scale, scale_note)))
 
     @property
     def seeds_needed(self) -> Optional[int]:
@@ -463,7 +490,8 @@ class GainEstimate:
         return (
             f"interval {bounds} straddles the target {self.target:+.4g}; MDE {self.mde:.4g} at "
             f"{count(self.n_seeds, 'seed')} x {count(self.n_dates, 'date')}; for an MDE at the "
-            f"target: {self.needs['seeds_note']}; {self.needs['dates_note']}"
+            f"target: {self.needs['seeds_note']}; {self.needs['dates_note']}; "
+            f"{self.needs['scale_note']}"
         )
 
     def to_dict(self) -> Dict[str, Any]:

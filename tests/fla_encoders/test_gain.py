@@ -26,6 +26,7 @@ from fla_encoders.evaluation.gain import (  # noqa: E402
     long_run_variance,
     minimum_detectable_effect,
     power_of,
+    scale_needed,
     seeds_needed,
     spectral_curvature,
 )
@@ -221,6 +222,10 @@ def test_what_the_target_needs():
     assert seeds is None and note.startswith("not reachable by more seeds alone")
     dates, note = dates_needed(noise, 3, GAIN)
     assert dates is None and note.startswith("not reachable by more dates alone")
+    # ... but both together: the fewest common factor of seeds and dates
+    scale, note = scale_needed(noise, 3, 250, GAIN)
+    assert noise.mde(3 * scale, 250 * scale) <= GAIN < noise.mde(3 * (scale - 1), 250 * (scale - 1))
+    assert note == f"both together: {3 * scale} seeds x {250 * scale} dates ({scale} times each)"
     # a larger gain: the fewest seeds, or dates, whose MDE reaches it
     seeds, note = seeds_needed(noise, 250, 0.003)
     assert noise.mde(seeds, 250) <= 0.003 < noise.mde(seeds - 1, 250)
@@ -231,6 +236,7 @@ def test_what_the_target_needs():
     # one seed: the seed noise unknown
     alone = Noise(seed=math.nan, date=0.02**2, interaction=0.0, curvature=0.0)
     assert seeds_needed(alone, 250, 0.003)[0] is None
+    assert scale_needed(alone, 1, 250, 0.003)[0] is None
     dates, note = dates_needed(alone, 1, 0.003)
     assert alone.mde(1, dates) <= 0.003 and "lower bound" in note
 
