@@ -1,7 +1,6 @@
 """A panel four times larger than a memory budget is written to a store and trained on, each in
 a process whose peak resident memory stays under the budget (measured, Linux)."""
 
-import os
 import shutil
 import subprocess
 import sys
