@@ -11,7 +11,7 @@ class TrainConfig:
     seed: int = 0
     epochs: int = 15
     lr: float = 1e-3
-    weight_decay: float = 3.0  # AdamW's, on weight matrices only; strong: daily ICs are weak
+    weight_decay: float = 3.0  # AdamW's decoupled decay; strong: daily ICs are weak signals
     patience: int = 4  # epochs without a better validation IC before stopping
     clip_norm: float = 1.0
     checkpoint_every: int = 50  # optimizer steps between mid-epoch checkpoints
