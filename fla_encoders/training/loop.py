@@ -1,5 +1,6 @@
-"""The training loop: AdamW on a masked MSE, early stopping on the validation IC, gradient
-clipping, a fixed seed, and atomic checkpoints that a rerun resumes from (mid-epoch too).
+"""The training loop: AdamW (``training.optimizer``) on a masked MSE, early stopping on the
+validation IC, gradient clipping, a fixed seed, and atomic checkpoints that a rerun resumes
+from (mid-epoch too).
 
 Determinism: the batch order of epoch ``e`` is a permutation drawn from ``(seed, e)``; the
 checkpoint holds the model, the optimizer, the torch RNG state, the position in the epoch and
@@ -40,6 +41,7 @@ from fla_encoders.training.config import TrainConfig
 from fla_encoders.training.device import OnDevice, training_device
 from fla_encoders.training.distributed import LOCAL, Group, broadcast_tensors, sum_gradients
 from fla_encoders.training.errors import CheckpointWarning, TrainingError
+from fla_encoders.training.optimizer import make_optimizer
 from fla_encoders.training.preflight import check_trainable
 from fla_encoders.training.progress import progress
 
@@ -222,9 +224,7 @@ def fit(
     home = next(model.parameters()).device
     model.to(device)
     broadcast_tensors([*model.parameters(), *model.buffers()], group)
-    optimizer = torch.optim.AdamW(
-        model.parameters(), lr=config.lr, weight_decay=config.weight_decay
-    )
+    optimizer = make_optimizer(model, config)
     state = {
         "epoch": 0,
         "step": 0,
