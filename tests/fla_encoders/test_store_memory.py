@@ -41,24 +41,30 @@ TRAIN = [
 
 
 # A child forked from this (large) test process inherits its high-water mark at exec, so the
-# command runs under a small launcher whose child's ru_maxrss is the command's alone.
+# command runs under a small launcher whose child's ru_maxrss is the command's alone; the
+# launcher kills the command after ``timeout_s`` (argv[1]), so that nothing outlives the test.
 MEASURE = """
-import os, subprocess, sys
-process = subprocess.Popen(sys.argv[1:])
-_, status, usage = os.wait4(process.pid, 0)
+import os, subprocess, sys, threading
+process = subprocess.Popen(sys.argv[2:])
+timer = threading.Timer(float(sys.argv[1]), process.kill)
+timer.start()
+try:
+    _, status, usage = os.wait4(process.pid, 0)
+finally:
+    timer.cancel()
 print(f"peak_rss_kib={usage.ru_maxrss}")
 sys.exit(os.waitstatus_to_exitcode(status))
 """
 
 
 def peak_rss_mib(command, log, timeout_s=300) -> float:
-    """Run ``command``; its peak resident memory in MiB (``ru_maxrss`` of that process alone)."""
+    """Run ``command``, killed after ``timeout_s``; its peak resident memory in MiB
+    (``ru_maxrss`` of that process alone)."""
     with open(log, "w") as output:
         process = subprocess.run(
-            [sys.executable, "-c", MEASURE, *command],
+            [sys.executable, "-c", MEASURE, str(timeout_s), *command],
             stdout=output,
             stderr=subprocess.STDOUT,
-            timeout=timeout_s,
         )
     text = open(log).read()
     assert process.returncode == 0, text[-3000:]
