@@ -308,15 +308,24 @@ def smallest(low: int, high: int, ok: Callable[[int], bool]) -> Optional[int]:
     return low
 
 
+def seed_plan_refusal(noise: Noise, target: float) -> str:
+    """Why no number of seeds can be planned for ``target`` (no positive target, or the seed
+    noise unknown); empty when one can."""
+    if not target > 0:
+        return "no positive target"
+    if not noise.seed_estimated:
+        return "seed noise not estimated (one seed): run at least 2 seeds"
+    return ""
+
+
 def seeds_needed(
     noise: Noise, n_dates: int, target: float, level: float = LEVEL, power: float = POWER
 ) -> Tuple[Optional[int], str]:
     """The fewest seeds at ``n_dates`` whose MDE is at most ``target``, and why (None: not
     reachable by more seeds, the seed noise unknown, or no positive target)."""
-    if not target > 0:
-        return None, "no positive target"
-    if not noise.seed_estimated:
-        return None, "seed noise not estimated (one seed): run at least 2 seeds"
+    refusal = seed_plan_refusal(noise, target)
+    if refusal:
+        return None, refusal
     mde_at = lambda seeds: noise.mde(seeds, n_dates, level, power)  # noqa: E731
     return fewest("seed", 2, MAX_SEEDS, mde_at, target, count(n_dates, "date"))
 
@@ -345,10 +354,9 @@ def scale_needed(
     """The fewest factor ``m >= 2`` by which both seeds and test dates grow (``m n_seeds x
     m n_dates``) whose MDE is at most ``target``: what it takes where neither alone reaches it.
     None with the reason when the seed noise is unknown or there is no positive target."""
-    if not target > 0:
-        return None, "no positive target"
-    if not noise.seed_estimated:
-        return None, "seed noise not estimated (one seed): run at least 2 seeds"
+    refusal = seed_plan_refusal(noise, target)
+    if refusal:
+        return None, refusal
     mde_at = lambda m: noise.mde(m * n_seeds, m * n_dates, level, power)  # noqa: E731
     found = smallest(2, MAX_SCALE, lambda m: mde_at(m) <= target)
     if found is None:
